@@ -1,0 +1,151 @@
+package dev.warren.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Fault injection for tests: each method runs {@code rabbitmqctl} against the broker that
+ * {@link RabbitBroker} found (inside the container when it is one) and returns when the broker
+ * has done it. Each call costs one to three seconds, so tests use them sparingly.
+ *
+ * <p>Every method throws {@link AdminException} when the command fails, for example because
+ * {@code rabbitmqctl} is not installed or may not reach the node (it must run as root or as
+ * the {@code rabbitmq} user on Debian). Not thread-safe against itself for the memory alarm
+ * (raise and clear are meant to bracket one test).
+ */
+public final class BrokerAdmin {
+    private static final Pattern CONNECTION_NAME =
+            Pattern.compile("\\{\"connection_name\",\"((?:[^\"\\\\]|\\\\.)*)\"}");
+    private static final String DEFAULT_WATERMARK = "0.4";
+
+    private final Ctl ctl;
+    private final String vhost;
+    private volatile String savedWatermark;
+
+    BrokerAdmin(Ctl ctl, String vhost) {
+        this.ctl = ctl;
+        this.vhost = vhost;
+    }
+
+    /** The virtual host that the vhost-scoped operations act on. */
+    public String vhost() {
+        return vhost;
+    }
+
+    /**
+     * Creates a user with a password and sets its permissions on this vhost. The patterns are
+     * regular expressions over resource names; an empty string allows nothing, {@code ".*"}
+     * everything.
+     */
+    public void addUser(String user, String password, String configure, String write, String read) {
+        ctl.run(List.of("add_user", requireName(user, "user"), Objects.requireNonNull(password, "password")));
+        ctl.run(List.of("set_permissions", "-p", vhost, user,
+                Objects.requireNonNull(configure, "configure"),
+                Objects.requireNonNull(write, "write"),
+                Objects.requireNonNull(read, "read")));
+    }
+
+    /** Deletes a user; its open connections are closed by the broker. */
+    public void deleteUser(String user) {
+        ctl.run(List.of("delete_user", requireName(user, "user")));
+    }
+
+    /** The client-provided names of all open connections (those that gave one). */
+    public List<String> connectionNames() {
+        return connections().stream().map(ConnectionRef::name).toList();
+    }
+
+    /**
+     * Closes every connection whose client-provided name is {@code name}, with the given reason
+     * (the client sees 320 CONNECTION_FORCED and this text).
+     *
+     * @return how many were closed
+     */
+    public int closeConnection(String name, String reason) {
+        requireName(name, "name");
+        int closed = 0;
+        for (ConnectionRef c : connections()) {
+            if (c.name().equals(name)) {
+                ctl.run(List.of("close_connection", c.pid(), reason));
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /** Closes every connection to this vhost (320 CONNECTION_FORCED, with the reason). */
+    public void closeAllConnections(String reason) {
+        ctl.run(List.of("close_all_connections", "-p", vhost, reason));
+    }
+
+    /**
+     * Raises a memory alarm ({@code set_vm_memory_high_watermark 0}): the broker blocks every
+     * connection that publishes. Remember to {@link #clearMemoryAlarm()}.
+     */
+    public void raiseMemoryAlarm() {
+        if (savedWatermark == null) {
+            savedWatermark = currentWatermark();
+        }
+        ctl.run(List.of("set_vm_memory_high_watermark", "0"));
+    }
+
+    /** Restores the watermark that was in force before {@link #raiseMemoryAlarm()}. */
+    public void clearMemoryAlarm() {
+        String w = savedWatermark != null ? savedWatermark : DEFAULT_WATERMARK;
+        ctl.run(List.of("set_vm_memory_high_watermark", w));
+        savedWatermark = null;
+    }
+
+    /** Deletes a queue of this vhost (its consumers get a basic.cancel). */
+    public void deleteQueue(String queue) {
+        ctl.run(List.of("delete_queue", "-p", vhost, requireName(queue, "queue")));
+    }
+
+    /** Runs any other {@code rabbitmqctl} command and returns its output. */
+    public String rabbitmqctl(String... args) {
+        return ctl.run(List.of(args));
+    }
+
+    private String currentWatermark() {
+        try {
+            String out = ctl.run(List.of("eval", "vm_memory_monitor:get_vm_memory_high_watermark()."))
+                    .strip();
+            Double.parseDouble(out);
+            return out;
+        } catch (RuntimeException e) {
+            // Relative watermarks are what a default node has; an absolute one reads as a tuple.
+            return DEFAULT_WATERMARK;
+        }
+    }
+
+    private record ConnectionRef(String pid, String name) {}
+
+    private List<ConnectionRef> connections() {
+        String out = ctl.run(List.of("list_connections", "-q", "--no-table-headers", "-p", vhost,
+                "pid", "client_properties"));
+        List<ConnectionRef> refs = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            int tab = line.indexOf('\t');
+            if (tab < 0) {
+                continue;
+            }
+            Matcher m = CONNECTION_NAME.matcher(line);
+            if (m.find()) {
+                String name = m.group(1).replace("\\\"", "\"").replace("\\\\", "\\");
+                refs.add(new ConnectionRef(line.substring(0, tab).strip(), name));
+            }
+        }
+        return refs;
+    }
+
+    private static String requireName(String s, String what) {
+        Objects.requireNonNull(s, what);
+        if (s.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be blank");
+        }
+        return s;
+    }
+}

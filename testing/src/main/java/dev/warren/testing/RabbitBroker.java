@@ -1,0 +1,178 @@
+package dev.warren.testing;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A running RabbitMQ for tests and demos, and the means to inject faults into it.
+ *
+ * <p>{@link #shared()} finds one once per JVM, trying in this order:
+ * <ol>
+ *   <li>the environment variable {@code AMQP_URI} (fault injection then runs the local
+ *       {@code rabbitmqctl}, or the command in {@code WARREN_RABBITMQCTL}, split on spaces,
+ *       for example {@code docker exec my-rabbit rabbitmqctl});</li>
+ *   <li>a broker listening on localhost:5672 (guest/guest), administered with the local
+ *       {@code rabbitmqctl};</li>
+ *   <li>a private node of a locally installed {@code rabbitmq-server}, started in a temporary
+ *       folder on free ports and stopped when the JVM exits;</li>
+ *   <li>a Testcontainers {@code RabbitMQContainer} where Docker is available;</li>
+ *   <li>otherwise {@link BrokerUnavailableException}, saying what to install or set.</li>
+ * </ol>
+ */
+public final class RabbitBroker {
+    /** The environment variable that names a broker to use. */
+    public static final String AMQP_URI = "AMQP_URI";
+    /** The environment variable that overrides the {@code rabbitmqctl} command. */
+    public static final String RABBITMQCTL = "WARREN_RABBITMQCTL";
+    /** The port probed on localhost. */
+    public static final int DEFAULT_PORT = 5672;
+
+    /** How a broker was found. */
+    public enum Source {
+        /** From the {@code AMQP_URI} environment variable. */
+        ENVIRONMENT,
+        /** Already listening on localhost. */
+        LOCALHOST,
+        /** A private node started by this JVM. */
+        PRIVATE_NODE,
+        /** A Testcontainers container started by this JVM. */
+        CONTAINER
+    }
+
+    private static final ReentrantLock SHARED_LOCK = new ReentrantLock();
+    private static RabbitBroker shared;
+
+    private final String uri;
+    private final Source source;
+    private final BrokerAdmin admin;
+    private final String description;
+
+    private RabbitBroker(String uri, Source source, Ctl ctl, String description) {
+        this.uri = uri;
+        this.source = source;
+        this.admin = new BrokerAdmin(ctl, vhostOf(uri));
+        this.description = description;
+    }
+
+    /**
+     * The broker of this JVM, found (or started) on first use and kept until the JVM exits.
+     *
+     * @throws BrokerUnavailableException when none can be found or started
+     */
+    public static RabbitBroker shared() {
+        SHARED_LOCK.lock();
+        try {
+            if (shared == null) {
+                shared = find(System.getenv(), DEFAULT_PORT, true);
+            }
+            return shared;
+        } finally {
+            SHARED_LOCK.unlock();
+        }
+    }
+
+    /**
+     * Finds a broker as {@link #shared()} does, with the given environment and local port to
+     * probe, and starts a new private node or container when it comes to that (the caller
+     * owns it until the JVM exits).
+     *
+     * @param environment where to look for {@code AMQP_URI} and {@code WARREN_RABBITMQCTL}
+     * @param localPort the port probed on localhost
+     * @param allowContainer whether the Testcontainers path may be taken
+     * @throws BrokerUnavailableException when none can be found or started
+     */
+    public static RabbitBroker find(Map<String, String> environment, int localPort, boolean allowContainer) {
+        Objects.requireNonNull(environment, "environment");
+        Ctl localCtl = localCtl(environment);
+        String fromEnv = environment.get(AMQP_URI);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            URI parsed = URI.create(fromEnv.strip());
+            if (!"amqp".equals(parsed.getScheme()) && !"amqps".equals(parsed.getScheme())) {
+                throw new BrokerUnavailableException(AMQP_URI + " must be an amqp:// or amqps:// URI, not "
+                        + redact(fromEnv));
+            }
+            return new RabbitBroker(fromEnv.strip(), Source.ENVIRONMENT, localCtl,
+                    "the broker at " + redact(fromEnv) + " (from " + AMQP_URI + ")");
+        }
+        if (Ports.listening("localhost", localPort, 1000)) {
+            String uri = "amqp://guest:guest@localhost:" + localPort;
+            return new RabbitBroker(uri, Source.LOCALHOST, localCtl,
+                    "the broker listening on localhost:" + localPort);
+        }
+        List<String> tried = new ArrayList<>();
+        tried.add(AMQP_URI + " is not set");
+        tried.add("nothing listens on localhost:" + localPort);
+        if (PrivateNode.installed()) {
+            PrivateNode node = PrivateNode.start();
+            return new RabbitBroker("amqp://guest:guest@localhost:" + node.amqpPort, Source.PRIVATE_NODE,
+                    node.ctl(), "a private node " + node.nodeName + " on port " + node.amqpPort);
+        }
+        tried.add("no rabbitmq-server is installed");
+        if (allowContainer && ContainerBroker.dockerAvailable()) {
+            ContainerBroker c = ContainerBroker.start();
+            return new RabbitBroker(c.uri(), Source.CONTAINER, c.ctl(),
+                    "a container of " + ContainerBroker.IMAGE + " at " + c.uri());
+        }
+        tried.add(allowContainer ? "no Docker engine answers" : "containers were not allowed");
+        throw new BrokerUnavailableException("No RabbitMQ found: " + String.join("; ", tried) + ".\n"
+                + "Do one of these:\n"
+                + "  - install RabbitMQ (Debian/Ubuntu: sudo apt-get install rabbitmq-server), and either start it"
+                + " (sudo rabbitmq-server -detached) or let the tests start a private node;\n"
+                + "  - start Docker, so the tests run " + ContainerBroker.IMAGE + " with Testcontainers;\n"
+                + "  - set " + AMQP_URI + "=amqp://user:password@host:5672/vhost to a broker you run"
+                + " (fault-injection tests also need " + RABBITMQCTL + ", e.g. 'docker exec rabbit rabbitmqctl').");
+    }
+
+    /** The AMQP URI to connect to, credentials included. */
+    public String uri() {
+        return uri;
+    }
+
+    /** How this broker was found. */
+    public Source source() {
+        return source;
+    }
+
+    /** Fault injection against this broker. */
+    public BrokerAdmin admin() {
+        return admin;
+    }
+
+    /** A human-readable line saying which broker this is; never contains the password. */
+    @Override
+    public String toString() {
+        return description;
+    }
+
+    /** The URI with its password replaced by {@code ***}. */
+    public static String redact(String uri) {
+        return uri.replaceFirst("(://[^:/@]*:)[^@/]*@", "$1***@");
+    }
+
+    private static Ctl localCtl(Map<String, String> environment) {
+        String override = environment.get(RABBITMQCTL);
+        List<String> base = override != null && !override.isBlank()
+                ? List.of(override.strip().split("\\s+"))
+                : List.of(PrivateNode.ctlCommand());
+        return args -> {
+            List<String> command = new ArrayList<>(base);
+            command.addAll(args);
+            return Processes.run(command, Map.of());
+        };
+    }
+
+    private static String vhostOf(String uri) {
+        String path = URI.create(uri).getRawPath();
+        // As amqp-client reads it: no path is the default vhost "/", a lone "/" is the vhost "".
+        if (path == null || path.isEmpty()) {
+            return "/";
+        }
+        return URLDecoder.decode(path.substring(1), StandardCharsets.UTF_8);
+    }
+}
