@@ -1,0 +1,404 @@
+package dev.warren;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Command;
+import dev.warren.internal.ChannelContext;
+import dev.warren.internal.Names;
+import dev.warren.internal.Scope;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An AMQP channel that is also a structured-concurrency scope. Opened by
+ * {@link BlockingConnection#openChannel()}; the opening thread is its <em>owner</em>.
+ *
+ * <h2>Blocking calls</h2>
+ * Every AMQP operation is a plain blocking call that may be made from any thread, typically
+ * from many virtual threads at once. Synchronous AMQP methods (declare, bind, purge, qos ...)
+ * take turns in FIFO order, one in flight at a time, as AMQP requires.
+ *
+ * <h2>Scope</h2>
+ * {@link #fork} runs a task in a new virtual thread owned by the channel; {@link #join()} waits
+ * for all of them; {@link #close()} cancels what still runs, waits for it, then closes the
+ * channel. No subtask outlives its channel. The first subtask that fails cancels its siblings.
+ *
+ * <h2>When the channel closes</h2>
+ * When the broker closes the channel (a channel error such as 403, 404, 406) or the connection
+ * closes or is lost, then, in this order: the channel is marked closed, so every new call throws
+ * at once; every pending operation throws the {@link ClosedException} (a
+ * {@link ChannelClosedException} or {@link ConnectionClosedException} with the broker's reply
+ * code, text and failed method); every subtask is interrupted, and {@link #join()} throws the
+ * same exception. A call blocked when the channel closed always throws the
+ * {@code ClosedException}, never a bare {@link InterruptedException}.
+ *
+ * <h2>Interrupts</h2>
+ * A blocking call interrupted while the channel is open throws {@link InterruptedException}. A
+ * synchronous method interrupted while queued was not sent; one interrupted while awaiting its
+ * reply was sent, and its reply is consumed and dropped, so the channel stays in step.
+ */
+public final class BlockingChannel implements AutoCloseable {
+    private final BlockingConnection connection;
+    private final ChannelContext ctx;
+    private final Scope scope;
+    private final Thread owner;
+    private final AtomicBoolean closing = new AtomicBoolean();
+
+    BlockingChannel(BlockingConnection connection, Channel raw, ConnectionOptions options) {
+        this.connection = connection;
+        this.ctx = new ChannelContext(raw, options.connectionName());
+        this.scope = new Scope("warren-ch" + raw.getChannelNumber());
+        this.owner = Thread.currentThread();
+        try {
+            raw.confirmSelect();
+        } catch (IOException e) {
+            throw ctx.translate(e);
+        }
+        ctx.onClose(c -> scope.cancelAll());
+        ctx.onClose(c -> connection.removed(this));
+    }
+
+    // ---------------------------------------------------------------- scope
+
+    /**
+     * Starts {@code task} in a new virtual thread owned by this channel. The owner and the
+     * channel's own subtasks may fork.
+     *
+     * @throws NullPointerException if task is null
+     * @throws WrongThreadException if called from another thread
+     * @throws ClosedException if the channel was closed by the broker or its connection
+     * @throws IllegalStateException if the channel was closed by the application
+     */
+    public <T> Subtask<T> fork(Callable<? extends T> task) {
+        Objects.requireNonNull(task, "task");
+        if (Thread.currentThread() != owner && !scope.isSubtaskThread()) {
+            throw new WrongThreadException("only the channel's owner (" + owner + ") and its subtasks may fork");
+        }
+        ensureNotClosedByApplication();
+        ctx.ensureOpen();
+        return scope.fork(task);
+    }
+
+    /**
+     * Waits until every subtask has finished. Owner only.
+     *
+     * @throws WrongThreadException if called by another thread than the owner
+     * @throws ClosedException if the channel was closed by the broker or its connection (its
+     *         subtasks were cancelled; this waits for them to end first)
+     * @throws SubtaskFailedException if a subtask failed: its failure is the cause, and the
+     *         subtasks still running then were cancelled
+     * @throws InterruptedException if interrupted while waiting; the subtasks go on
+     */
+    public void join() throws InterruptedException {
+        ensureOwner("join");
+        try {
+            scope.awaitIdle();
+        } catch (InterruptedException e) {
+            throw ctx.closedOr(e);
+        }
+        ClosedException c = ctx.closedCause();
+        if (c != null && !closing.get()) {
+            throw c.forCaller();
+        }
+        scope.throwFailure();
+    }
+
+    /**
+     * Cancels every subtask that still runs (by interrupt), waits for all of them, fails what
+     * other threads still wait for with a {@link ChannelClosedException} (200), then closes the
+     * channel. Owner only. Idempotent and quiet: on a channel the broker already closed it only
+     * waits for the subtasks (the failure was reported by the calls and by {@link #join()}), so
+     * try-with-resources never masks it. If interrupted meanwhile, it finishes anyway and keeps
+     * the interrupt status set.
+     *
+     * @throws WrongThreadException if called by another thread than the owner
+     */
+    @Override
+    public void close() {
+        ensureOwner("close");
+        closeFromConnection();
+    }
+
+    /** {@link #close()} without the owner check, for the connection's close. */
+    void closeFromConnection() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        scope.shutdown();
+        scope.awaitIdleUninterruptibly();
+        ctx.closeByApplication();
+        connection.removed(this);
+    }
+
+    /** Whether the channel is open: not closed by the broker, the connection, or the application. */
+    public boolean isOpen() {
+        return !closing.get() && ctx.closedCause() == null && ctx.raw().isOpen();
+    }
+
+    /** The channel's number on its connection. */
+    public int channelNumber() {
+        return ctx.number();
+    }
+
+    /** The connection this channel belongs to. */
+    public BlockingConnection connection() {
+        return connection;
+    }
+
+    /**
+     * The amqp-client channel underneath, for what Warren does not cover. It is in confirm mode
+     * and Warren owns its listeners; a synchronous method issued on it directly bypasses
+     * Warren's FIFO slot and must not run concurrently with Warren's.
+     */
+    public Channel unwrap() {
+        return ctx.raw();
+    }
+
+    // ---------------------------------------------------------------- queues
+
+    /**
+     * Declares a queue (queue.declare) and returns the broker's answer.
+     *
+     * @throws NullPointerException if spec is null
+     * @throws ChannelClosedException e.g. 406 PRECONDITION_FAILED when it exists with other
+     *         properties, 403 ACCESS_REFUSED without configure permission, 405 RESOURCE_LOCKED
+     *         when another connection has it exclusively; the channel is then closed
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public DeclaredQueue queueDeclare(QueueSpec spec) throws InterruptedException {
+        Objects.requireNonNull(spec, "spec");
+        return declared(rpc(new AMQP.Queue.Declare.Builder().queue(spec.name()).durable(spec.isDurable())
+                .exclusive(spec.isExclusive()).autoDelete(spec.isAutoDelete()).arguments(spec.arguments()).build()));
+    }
+
+    /**
+     * Checks that a queue exists (passive queue.declare) and returns its counts.
+     *
+     * @throws ChannelClosedException 404 NOT_FOUND if it does not exist; the channel is then closed
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public DeclaredQueue queueDeclarePassive(String queue) throws InterruptedException {
+        Names.require(queue, "queue name");
+        return declared(rpc(new AMQP.Queue.Declare.Builder().queue(queue).passive().build()));
+    }
+
+    /**
+     * Binds a queue to an exchange (queue.bind).
+     *
+     * @throws ChannelClosedException 404 NOT_FOUND if either does not exist
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public void queueBind(String queue, String exchange, String routingKey) throws InterruptedException {
+        queueBind(queue, exchange, routingKey, Map.of());
+    }
+
+    /** As {@link #queueBind(String, String, String)}, with binding arguments (e.g. for headers exchanges). */
+    public void queueBind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
+            throws InterruptedException {
+        rpc(new AMQP.Queue.Bind.Builder().queue(Names.require(queue, "queue name"))
+                .exchange(Names.allowEmpty(exchange, "exchange name")).routingKey(Names.allowEmpty(routingKey, "routing key"))
+                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+    }
+
+    /** Removes a binding (queue.unbind); the same exceptions as {@link #queueBind}. */
+    public void queueUnbind(String queue, String exchange, String routingKey) throws InterruptedException {
+        queueUnbind(queue, exchange, routingKey, Map.of());
+    }
+
+    /** Removes a binding with arguments (queue.unbind); the same exceptions as {@link #queueBind}. */
+    public void queueUnbind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
+            throws InterruptedException {
+        rpc(new AMQP.Queue.Unbind.Builder().queue(Names.require(queue, "queue name"))
+                .exchange(Names.allowEmpty(exchange, "exchange name")).routingKey(Names.allowEmpty(routingKey, "routing key"))
+                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+    }
+
+    /**
+     * Removes every ready message of a queue (queue.purge).
+     *
+     * @return how many messages were removed
+     * @throws ChannelClosedException 404 NOT_FOUND if it does not exist
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public int queuePurge(String queue) throws InterruptedException {
+        Command c = rpc(new AMQP.Queue.Purge.Builder().queue(Names.require(queue, "queue name")).build());
+        return ((AMQP.Queue.PurgeOk) c.getMethod()).getMessageCount();
+    }
+
+    /**
+     * Deletes a queue (queue.delete); its consumers are cancelled.
+     *
+     * @return how many messages it held
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public int queueDelete(String queue) throws InterruptedException {
+        return queueDelete(queue, false, false);
+    }
+
+    /**
+     * Deletes a queue only if it has no consumers ({@code ifUnused}) and/or no messages
+     * ({@code ifEmpty}).
+     *
+     * @return how many messages it held
+     * @throws ChannelClosedException 406 PRECONDITION_FAILED when a condition does not hold
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public int queueDelete(String queue, boolean ifUnused, boolean ifEmpty) throws InterruptedException {
+        Command c = rpc(new AMQP.Queue.Delete.Builder().queue(Names.require(queue, "queue name"))
+                .ifUnused(ifUnused).ifEmpty(ifEmpty).build());
+        return ((AMQP.Queue.DeleteOk) c.getMethod()).getMessageCount();
+    }
+
+    // ---------------------------------------------------------------- exchanges
+
+    /**
+     * Declares an exchange (exchange.declare).
+     *
+     * @throws ChannelClosedException 406 PRECONDITION_FAILED when it exists with other
+     *         properties, 503 COMMAND_INVALID for an unknown type, 403 without permission
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public void exchangeDeclare(ExchangeSpec spec) throws InterruptedException {
+        Objects.requireNonNull(spec, "spec");
+        rpc(new AMQP.Exchange.Declare.Builder().exchange(spec.name()).type(spec.type()).durable(spec.isDurable())
+                .autoDelete(spec.isAutoDelete()).internal(spec.isInternal()).arguments(spec.arguments()).build());
+    }
+
+    /**
+     * Checks that an exchange exists (passive exchange.declare).
+     *
+     * @throws ChannelClosedException 404 NOT_FOUND if it does not exist
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public void exchangeDeclarePassive(String exchange) throws InterruptedException {
+        rpc(new AMQP.Exchange.Declare.Builder().exchange(Names.require(exchange, "exchange name")).passive().build());
+    }
+
+    /** Deletes an exchange (exchange.delete); the same exceptions as {@link #exchangeDeclare}. */
+    public void exchangeDelete(String exchange) throws InterruptedException {
+        exchangeDelete(exchange, false);
+    }
+
+    /**
+     * Deletes an exchange, only if it has no bindings when {@code ifUnused}.
+     *
+     * @throws ChannelClosedException 406 PRECONDITION_FAILED when it is in use and ifUnused
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public void exchangeDelete(String exchange, boolean ifUnused) throws InterruptedException {
+        rpc(new AMQP.Exchange.Delete.Builder().exchange(Names.require(exchange, "exchange name")).ifUnused(ifUnused)
+                .build());
+    }
+
+    /**
+     * Binds exchange {@code destination} to exchange {@code source} (exchange.bind).
+     *
+     * @throws ChannelClosedException 404 NOT_FOUND if either does not exist
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public void exchangeBind(String destination, String source, String routingKey) throws InterruptedException {
+        exchangeBind(destination, source, routingKey, Map.of());
+    }
+
+    /** As {@link #exchangeBind(String, String, String)}, with binding arguments. */
+    public void exchangeBind(String destination, String source, String routingKey, Map<String, Object> arguments)
+            throws InterruptedException {
+        rpc(new AMQP.Exchange.Bind.Builder().destination(Names.require(destination, "destination exchange"))
+                .source(Names.require(source, "source exchange")).routingKey(Names.allowEmpty(routingKey, "routing key"))
+                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+    }
+
+    /** Removes an exchange-to-exchange binding (exchange.unbind). */
+    public void exchangeUnbind(String destination, String source, String routingKey) throws InterruptedException {
+        exchangeUnbind(destination, source, routingKey, Map.of());
+    }
+
+    /** Removes an exchange-to-exchange binding with arguments (exchange.unbind). */
+    public void exchangeUnbind(String destination, String source, String routingKey, Map<String, Object> arguments)
+            throws InterruptedException {
+        rpc(new AMQP.Exchange.Unbind.Builder().destination(Names.require(destination, "destination exchange"))
+                .source(Names.require(source, "source exchange")).routingKey(Names.allowEmpty(routingKey, "routing key"))
+                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+    }
+
+    // ---------------------------------------------------------------- basic
+
+    /**
+     * Limits unacknowledged deliveries per consumer on this channel (basic.qos, per consumer,
+     * applying to consumers started afterwards).
+     *
+     * @param prefetchCount the most unacknowledged deliveries, 0 for no limit
+     * @throws IllegalArgumentException if it is not in 0..65535
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open
+     */
+    public void basicQos(int prefetchCount) throws InterruptedException {
+        basicQos(prefetchCount, false);
+    }
+
+    /**
+     * basic.qos; with {@code global} the limit is shared by all consumers of the channel.
+     *
+     * @throws IllegalArgumentException if prefetchCount is not in 0..65535
+     */
+    public void basicQos(int prefetchCount, boolean global) throws InterruptedException {
+        if (prefetchCount < 0 || prefetchCount > 65535) {
+            throw new IllegalArgumentException("prefetchCount must be 0..65535, not " + prefetchCount);
+        }
+        rpc(new AMQP.Basic.Qos.Builder().prefetchCount(prefetchCount).global(global).build());
+    }
+
+    // ---------------------------------------------------------------- machinery
+
+    @Override
+    public String toString() {
+        return "BlockingChannel[" + ctx.number() + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    ChannelContext context() {
+        return ctx;
+    }
+
+    Scope scope() {
+        return scope;
+    }
+
+    private Command rpc(com.rabbitmq.client.Method method) throws InterruptedException {
+        ensureNotClosedByApplication();
+        return ctx.rpc(method);
+    }
+
+    private static DeclaredQueue declared(Command c) {
+        AMQP.Queue.DeclareOk ok = (AMQP.Queue.DeclareOk) c.getMethod();
+        return new DeclaredQueue(ok.getQueue(), ok.getMessageCount(), ok.getConsumerCount());
+    }
+
+    private void ensureOwner(String what) {
+        if (Thread.currentThread() != owner) {
+            throw new WrongThreadException("only the channel's owner (" + owner + ") may " + what + " it");
+        }
+    }
+
+    private void ensureNotClosedByApplication() {
+        if (closing.get()) {
+            ClosedException c = ctx.closedCause();
+            if (c != null) {
+                throw c.forCaller();
+            }
+            throw new ChannelClosedException(ctx.number(), 200, "closed by the application", false, null, null);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.warren;
+
+/**
+ * A connection could not be opened: the host refused or could not be reached, the credentials
+ * were wrong (403 ACCESS_REFUSED), the virtual host does not exist, or the handshake timed out.
+ * The message names host, port and virtual host and the reason, never the password. Nothing
+ * stays open after it is thrown.
+ */
+public final class ConnectFailedException extends WarrenException {
+    private static final long serialVersionUID = 1L;
+
+    private final String host;
+    private final int port;
+    private final String virtualHost;
+
+    /**
+     * @param host the host that was tried
+     * @param port the port that was tried
+     * @param virtualHost the virtual host that was asked for
+     * @param reason why it failed, in words
+     * @param cause the underlying failure
+     */
+    public ConnectFailedException(String host, int port, String virtualHost, String reason, Throwable cause) {
+        super("cannot connect to " + host + ":" + port + " vhost '" + virtualHost + "': " + reason, cause);
+        this.host = host;
+        this.port = port;
+        this.virtualHost = virtualHost;
+    }
+
+    /** The host that was tried. */
+    public String host() {
+        return host;
+    }
+
+    /** The port that was tried. */
+    public int port() {
+        return port;
+    }
+
+    /** The virtual host that was asked for. */
+    public String virtualHost() {
+        return virtualHost;
+    }
+}

@@ -1,0 +1,205 @@
+package dev.warren;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How to open a {@link BlockingConnection}: immutable; start with {@link #of(String)} and
+ * change what you need with the {@code with...} methods, each of which returns a copy.
+ *
+ * <pre>{@code
+ * ConnectionOptions options = ConnectionOptions.of("amqp://user:secret@rabbit:5672/orders")
+ *         .withConnectionName("order-service")
+ *         .withHeartbeat(Duration.ofSeconds(30))
+ *         .withPublishTimeout(Duration.ofSeconds(10));
+ * }</pre>
+ *
+ * {@link #toString()} never shows the password.
+ */
+public final class ConnectionOptions {
+    /** The default bound on unconfirmed publishes per channel. */
+    public static final int DEFAULT_MAX_UNCONFIRMED = 2048;
+
+    private final String uri;
+    private final String connectionName;
+    private final Duration connectTimeout;
+    private final Duration heartbeat;
+    private final int channelMax;
+    private final int frameMax;
+    private final Map<String, Object> clientProperties;
+    private final int maxUnconfirmed;
+    private final Duration publishTimeout;
+
+    private ConnectionOptions(String uri, String connectionName, Duration connectTimeout, Duration heartbeat,
+            int channelMax, int frameMax, Map<String, Object> clientProperties, int maxUnconfirmed,
+            Duration publishTimeout) {
+        this.uri = uri;
+        this.connectionName = connectionName;
+        this.connectTimeout = connectTimeout;
+        this.heartbeat = heartbeat;
+        this.channelMax = channelMax;
+        this.frameMax = frameMax;
+        this.clientProperties = clientProperties;
+        this.maxUnconfirmed = maxUnconfirmed;
+        this.publishTimeout = publishTimeout;
+    }
+
+    /**
+     * Options for an AMQP URI ({@code amqp://} or {@code amqps://}, with user, password, host,
+     * port and vhost as in {@code amqp://user:pass@host:5672/vhost}); everything else defaults.
+     *
+     * @throws NullPointerException if {@code uri} is null
+     * @throws IllegalArgumentException if it is blank (it is parsed fully when connecting)
+     */
+    public static ConnectionOptions of(String uri) {
+        Objects.requireNonNull(uri, "uri");
+        if (uri.isBlank()) {
+            throw new IllegalArgumentException("uri must not be blank");
+        }
+        return new ConnectionOptions(uri.strip(), null, Duration.ofSeconds(10), Duration.ofSeconds(60), 0, 0,
+                Map.of(), DEFAULT_MAX_UNCONFIRMED, null);
+    }
+
+    /** A name the broker shows for this connection (management UI, {@code rabbitmqctl}). */
+    public ConnectionOptions withConnectionName(String name) {
+        return new ConnectionOptions(uri, Objects.requireNonNull(name, "name"), connectTimeout, heartbeat,
+                channelMax, frameMax, clientProperties, maxUnconfirmed, publishTimeout);
+    }
+
+    /** How long opening the TCP connection and the AMQP handshake may each take (default 10 s). */
+    public ConnectionOptions withConnectTimeout(Duration timeout) {
+        requirePositive(timeout, "connect timeout");
+        return new ConnectionOptions(uri, connectionName, timeout, heartbeat, channelMax, frameMax,
+                clientProperties, maxUnconfirmed, publishTimeout);
+    }
+
+    /**
+     * The heartbeat interval to ask the broker for (default 60 s); {@link Duration#ZERO} turns
+     * heartbeats off. After about two missed heartbeats the connection counts as lost and
+     * everything pending on it fails with {@link ConnectionClosedException}.
+     */
+    public ConnectionOptions withHeartbeat(Duration heartbeat) {
+        Objects.requireNonNull(heartbeat, "heartbeat");
+        if (heartbeat.isNegative()) {
+            throw new IllegalArgumentException("heartbeat must not be negative");
+        }
+        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
+                clientProperties, maxUnconfirmed, publishTimeout);
+    }
+
+    /** The most channels to ask for (0, the default, takes the broker's limit). */
+    public ConnectionOptions withChannelMax(int channelMax) {
+        if (channelMax < 0 || channelMax > 65535) {
+            throw new IllegalArgumentException("channelMax must be 0..65535, not " + channelMax);
+        }
+        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
+                clientProperties, maxUnconfirmed, publishTimeout);
+    }
+
+    /** The largest frame to ask for, in bytes (0, the default, takes the broker's limit). */
+    public ConnectionOptions withFrameMax(int frameMax) {
+        if (frameMax < 0) {
+            throw new IllegalArgumentException("frameMax must not be negative");
+        }
+        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
+                clientProperties, maxUnconfirmed, publishTimeout);
+    }
+
+    /** Extra client properties sent to the broker, added to amqp-client's own. */
+    public ConnectionOptions withClientProperties(Map<String, Object> properties) {
+        Objects.requireNonNull(properties, "properties");
+        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
+                Map.copyOf(new LinkedHashMap<>(properties)), maxUnconfirmed, publishTimeout);
+    }
+
+    /**
+     * The most published messages a channel may have unconfirmed at once (default
+     * {@value #DEFAULT_MAX_UNCONFIRMED}); further publishers wait until confirms arrive.
+     */
+    public ConnectionOptions withMaxUnconfirmed(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("maxUnconfirmed must be at least 1, not " + max);
+        }
+        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
+                clientProperties, max, publishTimeout);
+    }
+
+    /**
+     * How long a publish may wait in all, for a blocked connection (resource alarm), for room
+     * under the bound on unconfirmed messages, and for the confirm; then it throws
+     * {@link PublishTimeoutException}. By default (null) it waits as long as it takes.
+     */
+    public ConnectionOptions withPublishTimeout(Duration timeout) {
+        if (timeout != null) {
+            requirePositive(timeout, "publish timeout");
+        }
+        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
+                clientProperties, maxUnconfirmed, timeout);
+    }
+
+    /** The AMQP URI, password included (never logged by Warren). */
+    public String uri() {
+        return uri;
+    }
+
+    /** The client-provided connection name, or null. */
+    public String connectionName() {
+        return connectionName;
+    }
+
+    /** The connect and handshake timeout. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** The requested heartbeat interval; zero means none. */
+    public Duration heartbeat() {
+        return heartbeat;
+    }
+
+    /** The requested channel maximum; 0 means the broker's. */
+    public int channelMax() {
+        return channelMax;
+    }
+
+    /** The requested frame maximum; 0 means the broker's. */
+    public int frameMax() {
+        return frameMax;
+    }
+
+    /** Extra client properties. */
+    public Map<String, Object> clientProperties() {
+        return clientProperties;
+    }
+
+    /** The bound on unconfirmed publishes per channel. */
+    public int maxUnconfirmed() {
+        return maxUnconfirmed;
+    }
+
+    /** The publish timeout, or null for none. */
+    public Duration publishTimeout() {
+        return publishTimeout;
+    }
+
+    /** The URI with its password hidden. */
+    public String redactedUri() {
+        return uri.replaceFirst("(://[^:/@]*:)[^@/]*@", "$1***@");
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectionOptions[" + redactedUri() + (connectionName != null ? ", name=" + connectionName : "")
+                + ", heartbeat=" + heartbeat + ", maxUnconfirmed=" + maxUnconfirmed
+                + (publishTimeout != null ? ", publishTimeout=" + publishTimeout : "") + "]";
+    }
+
+    private static void requirePositive(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, not " + d);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.warren;
+
+import java.time.Duration;
+
+/**
+ * A publish did not complete within the publish timeout set in {@link ConnectionOptions}:
+ * typically because the broker blocked the connection (a memory or disk alarm), or because the
+ * channel's bound on unconfirmed messages stayed full. When it is thrown before the message was
+ * written, the message was not sent; when after, its outcome is unknown (the message says
+ * which).
+ */
+public final class PublishTimeoutException extends WarrenException {
+    private static final long serialVersionUID = 1L;
+
+    private final Duration timeout;
+    private final boolean sent;
+
+    /**
+     * @param reason what it waited for
+     * @param timeout the timeout that elapsed
+     * @param sent whether the message had been written to the socket
+     */
+    public PublishTimeoutException(String reason, Duration timeout, boolean sent) {
+        super("publish timed out after " + timeout.toMillis() + " ms " + reason
+                + (sent ? "; the message was sent, its outcome is unknown" : "; the message was not sent"),
+                null);
+        this.timeout = timeout;
+        this.sent = sent;
+    }
+
+    /** The timeout that elapsed. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** Whether the message had been written before the timeout (then its outcome is unknown). */
+    public boolean sent() {
+        return sent;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.warren;
+
+import java.time.Duration;
+
+/**
+ * A request/reply {@code call} got no reply within its timeout. Its entry is removed; a reply
+ * that arrives later is dropped.
+ */
+public final class RpcTimeoutException extends WarrenException {
+    private static final long serialVersionUID = 1L;
+
+    private final Duration timeout;
+
+    /**
+     * @param what what timed out, e.g. the routing key and correlation id
+     * @param timeout the timeout that elapsed
+     */
+    public RpcTimeoutException(String what, Duration timeout) {
+        super("no reply to " + what + " within " + timeout.toMillis() + " ms", null);
+        this.timeout = timeout;
+    }
+
+    /** The timeout that elapsed. */
+    public Duration timeout() {
+        return timeout;
+    }
+}

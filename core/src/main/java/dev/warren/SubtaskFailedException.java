@@ -1,0 +1,17 @@
+package dev.warren;
+
+/**
+ * A subtask forked on a channel failed; thrown by {@link BlockingChannel#join()}. The cause is
+ * the first failure; failures of other subtasks that happened before they were cancelled are
+ * attached as suppressed exceptions.
+ */
+public final class SubtaskFailedException extends WarrenException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param cause the first subtask's failure
+     */
+    public SubtaskFailedException(Throwable cause) {
+        super("a subtask failed: " + cause, cause);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.warren;
+
+import dev.warren.internal.Connector;
+
+/**
+ * Where Warren starts: opens {@link BlockingConnection}s.
+ *
+ * <pre>{@code
+ * try (BlockingConnection conn = Warren.connect("amqp://guest:guest@localhost:5672");
+ *      BlockingChannel ch = conn.openChannel()) {
+ *     ch.queueDeclare(QueueSpec.named("hello"));
+ *     ch.publish("", "hello", "hi".getBytes());
+ * }
+ * }</pre>
+ */
+public final class Warren {
+    private Warren() {}
+
+    /**
+     * Connects with default options; blocks the calling thread until the connection is open.
+     *
+     * @param uri {@code amqp://user:password@host:port/vhost} or {@code amqps://...}
+     * @throws NullPointerException if uri is null
+     * @throws IllegalArgumentException if it is blank or malformed
+     * @throws ConnectFailedException if the broker cannot be reached or refuses the connection
+     */
+    public static BlockingConnection connect(String uri) {
+        return connect(ConnectionOptions.of(uri));
+    }
+
+    /**
+     * Connects; blocks the calling thread until the connection is open (up to the connect
+     * timeout for the TCP connection and again for the handshake).
+     *
+     * @throws NullPointerException if options is null
+     * @throws IllegalArgumentException if the URI is malformed
+     * @throws ConnectFailedException if the broker cannot be reached or refuses the connection
+     *         (the message names host, port, vhost and reason, never the password)
+     */
+    public static BlockingConnection connect(ConnectionOptions options) {
+        java.util.Objects.requireNonNull(options, "options");
+        return new BlockingConnection(Connector.open(options), options);
+    }
+}

@@ -1,0 +1,106 @@
+package dev.warren.internal;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AuthenticationFailureException;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.warren.ConnectFailedException;
+import dev.warren.ConnectionOptions;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Opens amqp-client connections configured for Warren, and says clearly why one failed. */
+public final class Connector {
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    /** The prefix of every platform thread amqp-client starts for Warren's connections. */
+    public static final String THREAD_PREFIX = "warren-amqp-";
+
+    private Connector() {}
+
+    /**
+     * Opens a connection; blocks the calling thread.
+     *
+     * @throws IllegalArgumentException when the URI is malformed (the message hides the password)
+     * @throws ConnectFailedException when the broker cannot be reached or refuses the connection
+     */
+    public static Connection open(ConnectionOptions options) {
+        ConnectionFactory f = new ConnectionFactory();
+        try {
+            f.setUri(options.uri());
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("malformed AMQP URI " + options.redactedUri()
+                    + ": expected amqp://user:password@host:port/vhost or amqps://...", null);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot set up TLS for " + options.redactedUri() + ": "
+                    + e.getMessage(), e);
+        }
+        // A closed channel or connection must fail what waits on it, not come back by itself.
+        f.setAutomaticRecoveryEnabled(false);
+        f.setTopologyRecoveryEnabled(false);
+        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
+        f.setConnectionTimeout(timeoutMillis);
+        f.setHandshakeTimeout(timeoutMillis);
+        f.setRequestedHeartbeat((int) Math.min(Integer.MAX_VALUE, options.heartbeat().toSeconds()));
+        f.setRequestedChannelMax(options.channelMax());
+        f.setRequestedFrameMax(options.frameMax());
+        Map<String, Object> props = new HashMap<>(f.getClientProperties());
+        props.putAll(options.clientProperties());
+        f.setClientProperties(props);
+        f.setThreadFactory(threadFactory());
+        String host = f.getHost();
+        int port = f.getPort();
+        String vhost = f.getVirtualHost();
+        try {
+            return options.connectionName() != null ? f.newConnection(options.connectionName()) : f.newConnection();
+        } catch (IOException | TimeoutException | ShutdownSignalException e) {
+            throw new ConnectFailedException(host, port, vhost, reason(e), e);
+        }
+    }
+
+    /** amqp-client's threads, named so they can be told apart (and counted) as Warren's. */
+    private static ThreadFactory threadFactory() {
+        return r -> Thread.ofPlatform().name(THREAD_PREFIX + THREADS.incrementAndGet()).daemon(true).unstarted(r);
+    }
+
+    static String reason(Throwable e) {
+        if (e instanceof AuthenticationFailureException || e instanceof PossibleAuthenticationFailureException) {
+            return "403 ACCESS_REFUSED: the broker refused the user name or password";
+        }
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof ShutdownSignalException s && s.getReason() instanceof AMQP.Connection.Close close) {
+                return close.getReplyCode() + " " + close.getReplyText();
+            }
+            if (c instanceof UnknownHostException) {
+                return "unknown host";
+            }
+            if (c instanceof ConnectException) {
+                return "connection refused (is the broker running and listening on this port?)";
+            }
+            if (c instanceof NoRouteToHostException) {
+                return "host unreachable";
+            }
+            if (c instanceof SocketTimeoutException) {
+                return "timed out (host unreachable or not answering)";
+            }
+            if (c instanceof TimeoutException) {
+                return "the AMQP handshake timed out";
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return e.toString();
+    }
+}
