@@ -5,8 +5,10 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Command;
 import dev.warren.internal.ChannelContext;
 import dev.warren.internal.Names;
+import dev.warren.internal.Publisher;
 import dev.warren.internal.Scope;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -44,6 +46,7 @@ public final class BlockingChannel implements AutoCloseable {
     private final BlockingConnection connection;
     private final ChannelContext ctx;
     private final Scope scope;
+    private final Publisher publisher;
     private final Thread owner;
     private final AtomicBoolean closing = new AtomicBoolean();
 
@@ -57,6 +60,8 @@ public final class BlockingChannel implements AutoCloseable {
         } catch (IOException e) {
             throw ctx.translate(e);
         }
+        // Hooks run in this order on close: unconfirmed publishes fail before subtasks are cancelled.
+        this.publisher = new Publisher(ctx, connection.gate(), options.maxUnconfirmed(), options.publishTimeout());
         ctx.onClose(c -> scope.cancelAll());
         ctx.onClose(c -> connection.removed(this));
     }
@@ -360,6 +365,83 @@ public final class BlockingChannel implements AutoCloseable {
         }
         rpc(new AMQP.Basic.Qos.Builder().prefetchCount(prefetchCount).global(global).build());
     }
+
+    // ---------------------------------------------------------------- publishing
+
+    /**
+     * Publishes a message and returns when the broker has confirmed it (publisher confirms).
+     * Any number of threads may publish on one channel at once; each waits only for its own
+     * confirm. While the channel has {@link ConnectionOptions#maxUnconfirmed()} messages
+     * unconfirmed, and while the broker blocks the connection (resource alarm), it waits first,
+     * up to the publish timeout if one is set.
+     *
+     * @param exchange the exchange, {@code ""} for the default exchange
+     * @param routingKey the routing key (the queue name, for the default exchange)
+     * @param body the message body, not copied
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if exchange or routing key is longer than 255 bytes
+     * @throws PublishNackedException when the broker nacked it (it was not enqueued)
+     * @throws PublishTimeoutException when the publish timeout passed
+     * @throws ClosedException when the channel or connection closed before the confirm: the
+     *         outcome is then <em>unknown</em> (the broker may or may not have the message);
+     *         with 404 NOT_FOUND and failed method {@code basic.publish} when the exchange does
+     *         not exist (the channel is then closed)
+     * @throws InterruptedException when interrupted while the channel is open; the message may
+     *         or may not have been sent
+     */
+    public void publish(String exchange, String routingKey, byte[] body) throws InterruptedException {
+        Objects.requireNonNull(body, "body");
+        publish(exchange, routingKey, null, body, false);
+    }
+
+    /**
+     * Publishes a message with its properties and mandatory flag, and returns when the broker
+     * has confirmed it; as {@link #publish(String, String, byte[])}.
+     *
+     * @throws UnroutableException when the message is {@link Message#mandatory() mandatory}
+     *         and no queue took it (reply code 312 NO_ROUTE): it was not enqueued
+     */
+    public void publish(String exchange, String routingKey, Message message) throws InterruptedException {
+        Objects.requireNonNull(message, "message");
+        publish(exchange, routingKey, message.properties(), message.body(), message.mandatory());
+    }
+
+    /**
+     * Publishes several messages to one destination, all in flight at once (within the bound on
+     * unconfirmed messages), and returns when each has an outcome. Failures of single messages
+     * (nack, return, timeout, the channel closing before their confirm) are reported in the
+     * result, by index, not thrown.
+     *
+     * @throws NullPointerException if an argument or a message is null
+     * @throws InterruptedException when interrupted while the channel is open; messages not
+     *         reported yet may or may not have been sent
+     */
+    public PublishBatch publishAll(String exchange, String routingKey, List<Message> messages)
+            throws InterruptedException {
+        Names.allowEmpty(exchange, "exchange name");
+        Names.allowEmpty(routingKey, "routing key");
+        Objects.requireNonNull(messages, "messages").forEach(m -> Objects.requireNonNull(m, "message"));
+        ensureNotClosedByApplication();
+        return new PublishBatch(messages.size(), publisher.publishAll(exchange, routingKey, messages));
+    }
+
+    /**
+     * How many messages published on this channel await their confirm right now (including
+     * those about to be written); never more than {@link ConnectionOptions#maxUnconfirmed()}.
+     */
+    public int unconfirmedCount() {
+        return Math.max(0, publisher.unconfirmedCount());
+    }
+
+    private void publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
+            boolean mandatory) throws InterruptedException {
+        Names.allowEmpty(exchange, "exchange name");
+        Names.allowEmpty(routingKey, "routing key");
+        ensureNotClosedByApplication();
+        publisher.publish(exchange, routingKey, props == null ? EMPTY_PROPERTIES : props, body, mandatory);
+    }
+
+    private static final AMQP.BasicProperties EMPTY_PROPERTIES = new AMQP.BasicProperties();
 
     // ---------------------------------------------------------------- machinery
 

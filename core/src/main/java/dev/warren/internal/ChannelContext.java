@@ -208,7 +208,7 @@ public final class ChannelContext {
     public <T> T rawRpc(IoCall<T> call) throws InterruptedException {
         acquireSlot();
         try {
-            return call.call();
+            return Scope.shielded(call);
         } catch (IOException | ShutdownSignalException e) {
             throw translate(e);
         } finally {
@@ -220,7 +220,7 @@ public final class ChannelContext {
         acquireSlot();
         CompletableFuture<Command> reply;
         try {
-            reply = raw.asyncCompletableRpc(method);
+            reply = Scope.shielded(() -> raw.asyncCompletableRpc(method));
         } catch (IOException | ShutdownSignalException e) {
             slot.release();
             throw translate(e);
@@ -284,8 +284,15 @@ public final class ChannelContext {
                 false, null, null));
         if (raw.isOpen()) {
             try {
-                raw.close();
-            } catch (IOException | TimeoutException | ShutdownSignalException ignored) {
+                Scope.shielded(() -> {
+                    try {
+                        raw.close();
+                    } catch (TimeoutException e) {
+                        // The broker did not answer in time; the channel is unusable either way.
+                    }
+                    return null;
+                });
+            } catch (IOException | ShutdownSignalException ignored) {
                 // Already closing or closed by the broker or the connection: nothing to release.
             }
         }

@@ -50,10 +50,59 @@ public final class Scope {
 
     /** Whether the current thread is one of this scope's subtasks. */
     public boolean isSubtaskThread() {
-        return CURRENT.get() == this;
+        Task<?> t = CURRENT.get();
+        return t != null && t.scope() == this;
     }
 
-    private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<Task<?>> CURRENT = new ThreadLocal<>();
+
+    // A subtask's cancellation state: an interrupt must never land while the subtask writes to
+    // the connection's socket, because the JDK closes a socket whose virtual thread is
+    // interrupted while blocked on it, and that would kill every channel of the connection.
+    private static final int RUNNING = 0;
+    private static final int WRITING = 1;
+    private static final int CANCEL_AFTER_WRITE = 2;
+    private static final int INTERRUPTING = 3;
+    private static final int INTERRUPTED = 4;
+
+    /**
+     * Runs an amqp-client call that writes to the socket so that no interrupt can reach the
+     * calling thread while it runs: a pending interrupt status is cleared for the call and set
+     * again afterwards, and a subtask's cancellation that arrives meanwhile is delivered when
+     * the call returns.
+     */
+    public static <T> T shielded(ChannelContext.IoCall<T> call) throws java.io.IOException {
+        Task<?> task = CURRENT.get();
+        boolean entered = false;
+        if (task != null) {
+            for (;;) {
+                int s = task.cancelState.get();
+                if (s == RUNNING) {
+                    if (task.cancelState.compareAndSet(RUNNING, WRITING)) {
+                        entered = true;
+                        break;
+                    }
+                } else if (s == INTERRUPTING) {
+                    // The canceller is between its state change and its interrupt: let it land.
+                    Thread.onSpinWait();
+                } else {
+                    break;
+                }
+            }
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            return call.call();
+        } finally {
+            if (entered && task.cancelState.getAndSet(RUNNING) == CANCEL_AFTER_WRITE) {
+                task.cancelState.set(INTERRUPTED);
+                interrupted = true;
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     /**
      * Starts {@code task} in a new virtual thread of this scope.
@@ -74,7 +123,7 @@ public final class Scope {
         thread.start();
         // Written first, read second: either cancelAll() sees the task, or the task sees the flag.
         if (cancelled || shut) {
-            thread.interrupt();
+            t.cancel();
         }
         return t;
     }
@@ -83,7 +132,7 @@ public final class Scope {
     public void cancelAll() {
         cancelled = true;
         for (Task<?> t : live) {
-            t.thread.interrupt();
+            t.cancel();
         }
     }
 
@@ -166,6 +215,7 @@ public final class Scope {
     private final class Task<T> implements Subtask<T> {
         private final Callable<? extends T> callable;
         volatile Thread thread;
+        final AtomicInteger cancelState = new AtomicInteger(RUNNING);
         private volatile State state = State.UNAVAILABLE;
         private volatile T result;
         private volatile Throwable exception;
@@ -174,8 +224,32 @@ public final class Scope {
             this.callable = callable;
         }
 
+        Scope scope() {
+            return Scope.this;
+        }
+
+        /** Interrupts the subtask once, or after its socket write if it is in one. Never blocks. */
+        void cancel() {
+            for (;;) {
+                int s = cancelState.get();
+                if (s == RUNNING) {
+                    if (cancelState.compareAndSet(RUNNING, INTERRUPTING)) {
+                        thread.interrupt();
+                        cancelState.set(INTERRUPTED);
+                        return;
+                    }
+                } else if (s == WRITING) {
+                    if (cancelState.compareAndSet(WRITING, CANCEL_AFTER_WRITE)) {
+                        return;
+                    }
+                } else {
+                    return;
+                }
+            }
+        }
+
         void run() {
-            CURRENT.set(Scope.this);
+            CURRENT.set(this);
             Throwable failure = null;
             try {
                 result = callable.call();
