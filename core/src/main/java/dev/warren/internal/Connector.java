@@ -71,7 +71,18 @@ public final class Connector {
 
     /** amqp-client's threads, named so they can be told apart (and counted) as Warren's. */
     private static ThreadFactory threadFactory() {
-        return r -> Thread.ofPlatform().name(THREAD_PREFIX + THREADS.incrementAndGet()).daemon(true).unstarted(r);
+        return r -> {
+            String name = THREAD_PREFIX + THREADS.incrementAndGet();
+            // amqp-client renames the threads it makes for itself (its reader becomes "AMQP
+            // Connection host:port") before starting them: the thread puts the prefix back first.
+            return Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
+                Thread t = Thread.currentThread();
+                if (!t.getName().startsWith(THREAD_PREFIX)) {
+                    t.setName(name + " " + t.getName());
+                }
+                r.run();
+            });
+        };
     }
 
     static String reason(Throwable e) {
