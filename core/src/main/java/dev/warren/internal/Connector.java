@@ -38,7 +38,13 @@ public final class Connector {
     public static Connection open(ConnectionOptions options) {
         ConnectionFactory f = new ConnectionFactory();
         try {
-            f.setUri(options.uri());
+            java.net.URI parsed = new java.net.URI(options.uri());
+            if (parsed.getRawAuthority() != null && parsed.getHost() == null) {
+                // Not host[:port] (a bad port, a bad character): amqp-client would ignore the
+                // whole authority and connect to localhost:5672 as guest.
+                throw new URISyntaxException(options.redactedUri(), "no host[:port] in the authority");
+            }
+            f.setUri(parsed);
         } catch (URISyntaxException | IllegalArgumentException e) {
             throw new IllegalArgumentException("malformed AMQP URI " + options.redactedUri()
                     + ": expected amqp://user:password@host:port/vhost or amqps://...", null);
