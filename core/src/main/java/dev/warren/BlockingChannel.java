@@ -77,9 +77,10 @@ public final class BlockingChannel implements AutoCloseable {
         if (Thread.currentThread() != owner && !scope.isSubtaskThread()) {
             throw new WrongThreadException("only the channel's owner (" + owner + ") and its subtasks may fork");
         }
-        ensureNotClosedByApplication();
-        ctx.ensureOpen();
-        return scope.fork(task);
+        if (!closing.get()) {
+            ctx.ensureOpen();
+        }
+        return scope.fork(task); // IllegalStateException once closed by the application
     }
 
     /**
