@@ -58,7 +58,8 @@ public final class BlockingChannel implements AutoCloseable {
             throw ctx.translate(e);
         }
         ctx.onClose(c -> scope.cancelAll());
-        ctx.onClose(c -> connection.removed(this));
+        // It stays in its connection's set until closed by its owner or the connection, even when
+        // the broker closed it, so that the connection's close() waits for its subtasks.
     }
 
     // ---------------------------------------------------------------- scope
