@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Command;
 import com.rabbitmq.client.Method;
+import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.internal.ChannelContext;
 import dev.warren.internal.Scope;
 import java.time.Duration;
@@ -123,6 +125,23 @@ class CloseRaceTest {
         stub.fire(stub.channelError(), inFlight);
         assertThat(outcome.get(10, TimeUnit.SECONDS)).satisfies(STUBBED_406);
         assertThat(ctx.closedCause()).satisfies(STUBBED_406);
+    }
+
+    @Test
+    void alreadyClosedExceptionSeenBeforeTheListenerRunsMapsToTheOriginalClose() {
+        StubChannel stub = new StubChannel(7);
+        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ShutdownSignalException lost = new ShutdownSignalException(true, false, null, stub.channel);
+        lost.initCause(new java.net.SocketException("Connection reset"));
+        // amqp-client records the close, then a caller's next call fails, then the listeners run.
+        stub.closeWithoutNotifying(lost);
+        RuntimeException e = ctx.translate(new AlreadyClosedException(lost));
+        assertThat(e).isInstanceOfSatisfying(ConnectionClosedException.class, c -> {
+            assertThat(c.replyCode()).isZero();
+            assertThat(c.replyText()).isEqualTo("network failure: java.net.SocketException: Connection reset");
+        });
+        stub.fire(lost);
+        assertThat(ctx.closedCause().replyText()).isEqualTo(((ClosedException) e).replyText());
     }
 
     @Test

@@ -84,7 +84,7 @@ final class StubChannel {
      * it (if {@code inFlight} is given), then calls the shutdown listeners, once.
      */
     void fire(ShutdownSignalException s, Rpc inFlight) {
-        if (!closeReason.compareAndSet(null, s)) {
+        if (!closeReason.compareAndSet(null, s) && closeReason.get() != s) {
             return;
         }
         if (inFlight != null) {
@@ -93,6 +93,11 @@ final class StubChannel {
         for (ShutdownListener l : listeners) {
             l.shutdownCompleted(s);
         }
+    }
+
+    /** Records the close as amqp-client does first, without calling the listeners yet. */
+    void closeWithoutNotifying(ShutdownSignalException s) {
+        closeReason.compareAndSet(null, s);
     }
 
     void fire(ShutdownSignalException s) {
