@@ -44,6 +44,9 @@ class ConnectionFailureTest {
     }
 
     @Test
+    // A close waits (up to amqp-client's 10 min RPC timeout) while the broker still blocks the
+    // connection, e.g. under another user's alarm: the timeout must not wait for it.
+    @Timeout(value = 45, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void isBlockedFollowsTheBrokersResourceAlarm(RabbitBroker broker, BrokerAdmin admin) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
             CountDownLatch blocked = new CountDownLatch(1);
