@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class CloseRaceTest {
-    private static final int ITERATIONS = 3000;
+    private static final int ITERATIONS = Integer.getInteger("warren.race.iterations", 3000);
 
     private static final Consumer<Throwable> STUBBED_406 = e -> {
         assertThat(e).isInstanceOf(ChannelClosedException.class);
@@ -241,7 +241,8 @@ class CloseRaceTest {
                 threads.add(t);
             }
             // Half the callers are cancelled by the close, as subtasks are.
-            ctx.onClose(c -> threads.subList(0, callers / 2).forEach(Thread::interrupt));
+            List<Thread> cancelled = List.copyOf(threads.subList(0, callers / 2));
+            ctx.onClose(c -> cancelled.forEach(Thread::interrupt));
             threads.forEach(Thread::start);
             // The broker: answers each method in turn, until the channel closes.
             int answers = ThreadLocalRandom.current().nextInt(callers + 1);
