@@ -81,6 +81,11 @@ class BadInputTest {
                     .hasMessageContaining("malformed AMQP URI")
                     .satisfies(e -> assertThat(fullTrace(e)).doesNotContain("s3cretPw"));
         }
+        // An '@' left unencoded in the password: the URI is malformed, and no part of it is shown.
+        String withAt = "amqp://guest:s3cr@tPw@localhost:5672";
+        assertThatThrownBy(() -> Warren.connect(withAt)).isInstanceOf(IllegalArgumentException.class)
+                .satisfies(e -> assertThat(fullTrace(e)).doesNotContain("tPw"));
+        assertThat(ConnectionOptions.of(withAt).toString()).doesNotContain("tPw");
         awaitNoAmqpThreads();
     }
 
