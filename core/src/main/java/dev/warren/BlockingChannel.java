@@ -63,7 +63,8 @@ public final class BlockingChannel implements AutoCloseable {
         // Hooks run in this order on close: unconfirmed publishes fail before subtasks are cancelled.
         this.publisher = new Publisher(ctx, connection.gate(), options.maxUnconfirmed(), options.publishTimeout());
         ctx.onClose(c -> scope.cancelAll());
-        ctx.onClose(c -> connection.removed(this));
+        // It stays in its connection's set until closed by its owner or the connection, even when
+        // the broker closed it, so that the connection's close() waits for its subtasks.
     }
 
     // ---------------------------------------------------------------- scope
@@ -82,9 +83,10 @@ public final class BlockingChannel implements AutoCloseable {
         if (Thread.currentThread() != owner && !scope.isSubtaskThread()) {
             throw new WrongThreadException("only the channel's owner (" + owner + ") and its subtasks may fork");
         }
-        ensureNotClosedByApplication();
-        ctx.ensureOpen();
-        return scope.fork(task);
+        if (!closing.get()) {
+            ctx.ensureOpen();
+        }
+        return scope.fork(task); // IllegalStateException once closed by the application
     }
 
     /**

@@ -177,7 +177,7 @@ public final class BlockingConnection implements AutoCloseable {
         channels.remove(c);
     }
 
-    /** Open channels, for tests and diagnostics. */
+    /** Channels not yet closed by their owner or this connection, for tests and diagnostics. */
     int openChannelCount() {
         return channels.size();
     }

@@ -186,7 +186,7 @@ public final class ConnectionOptions {
 
     /** The URI with its password hidden. */
     public String redactedUri() {
-        return uri.replaceFirst("(://[^:/@]*:)[^@/]*@", "$1***@");
+        return uri.replaceFirst("(://[^:/@]*:)[^/]*@", "$1***@"); // up to the last @ of the authority
     }
 
     @Override

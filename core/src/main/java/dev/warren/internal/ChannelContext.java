@@ -142,7 +142,7 @@ public final class ChannelContext {
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {
-            throw closedOr(e);
+            return valueOr(f, e);
         } finally {
             pending.remove(f);
         }
@@ -165,10 +165,23 @@ public final class ChannelContext {
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {
-            throw closedOr(e);
+            return valueOr(f, e);
         } finally {
             pending.remove(f);
         }
+    }
+
+    /**
+     * For an interrupted wait: the value if {@code f} completed normally all the same (the
+     * interrupt, often the close's, came after it; the interrupt status is set again), else
+     * {@link #closedOr}.
+     */
+    private <T> T valueOr(CompletableFuture<T> f, InterruptedException e) throws InterruptedException {
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+            Thread.currentThread().interrupt();
+            return f.join();
+        }
+        throw closedOr(e);
     }
 
     /**

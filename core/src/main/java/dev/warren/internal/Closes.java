@@ -1,7 +1,9 @@
 package dev.warren.internal;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Method;
+import com.rabbitmq.client.ShutdownNotifier;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.ChannelClosedException;
 import dev.warren.ClosedException;
@@ -17,6 +19,12 @@ public final class Closes {
      * gives {@link ConnectionClosedException}, a channel error {@link ChannelClosedException}.
      */
     public static ClosedException from(ShutdownSignalException s, int channelNumber, String connectionName) {
+        if (s instanceof AlreadyClosedException && s.getReference() instanceof ShutdownNotifier n
+                && n.getCloseReason() != null) {
+            // A later call's copy of the close: it has lost the cause (network failure, missed
+            // heartbeats) that the original, recorded by the channel or connection, carries.
+            s = n.getCloseReason();
+        }
         Method reason = s.getReason();
         int code = 0;
         String text = null;

@@ -38,7 +38,13 @@ public final class Connector {
     public static Connection open(ConnectionOptions options) {
         ConnectionFactory f = new ConnectionFactory();
         try {
-            f.setUri(options.uri());
+            java.net.URI parsed = new java.net.URI(options.uri());
+            if (parsed.getRawAuthority() != null && parsed.getHost() == null) {
+                // Not host[:port] (a bad port, a bad character): amqp-client would ignore the
+                // whole authority and connect to localhost:5672 as guest.
+                throw new URISyntaxException(options.redactedUri(), "no host[:port] in the authority");
+            }
+            f.setUri(parsed);
         } catch (URISyntaxException | IllegalArgumentException e) {
             throw new IllegalArgumentException("malformed AMQP URI " + options.redactedUri()
                     + ": expected amqp://user:password@host:port/vhost or amqps://...", null);
@@ -71,7 +77,18 @@ public final class Connector {
 
     /** amqp-client's threads, named so they can be told apart (and counted) as Warren's. */
     private static ThreadFactory threadFactory() {
-        return r -> Thread.ofPlatform().name(THREAD_PREFIX + THREADS.incrementAndGet()).daemon(true).unstarted(r);
+        return r -> {
+            String name = THREAD_PREFIX + THREADS.incrementAndGet();
+            // amqp-client renames the threads it makes for itself (its reader becomes "AMQP
+            // Connection host:port") before starting them: the thread puts the prefix back first.
+            return Thread.ofPlatform().name(name).daemon(true).unstarted(() -> {
+                Thread t = Thread.currentThread();
+                if (!t.getName().startsWith(THREAD_PREFIX)) {
+                    t.setName(name + " " + t.getName());
+                }
+                r.run();
+            });
+        };
     }
 
     static String reason(Throwable e) {

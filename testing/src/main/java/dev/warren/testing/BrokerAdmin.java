@@ -113,8 +113,8 @@ public final class BrokerAdmin {
         try {
             String out = ctl.run(List.of("eval", "vm_memory_monitor:get_vm_memory_high_watermark()."))
                     .strip();
-            Double.parseDouble(out);
-            return out;
+            // 0 is an alarm raised by someone else sharing the broker: not a watermark to go back to.
+            return Double.parseDouble(out) > 0 ? out : DEFAULT_WATERMARK;
         } catch (RuntimeException e) {
             // Relative watermarks are what a default node has; an absolute one reads as a tuple.
             return DEFAULT_WATERMARK;

@@ -1,0 +1,82 @@
+package dev.warren;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/** Helpers shared by the core tests. */
+final class TestSupport {
+    /** The prefix of the platform threads amqp-client starts for Warren's connections. */
+    static final String AMQP_THREAD_PREFIX = "warren-amqp-";
+
+    private TestSupport() {}
+
+    /** A name no other test (or engineer sharing the broker) uses. */
+    static String unique(String what) {
+        return "warren.test." + what + "." + System.nanoTime();
+    }
+
+    /** The URI with other credentials. */
+    static String withCredentials(String uri, String user, String password) {
+        URI u = URI.create(uri);
+        try {
+            return new URI(u.getScheme(), user + ":" + password, u.getHost(), u.getPort(), u.getPath(), null, null)
+                    .toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** The URI with another virtual host. */
+    static String withVhost(String uri, String vhost) {
+        URI u = URI.create(uri);
+        try {
+            return new URI(u.getScheme(), u.getUserInfo(), u.getHost(), u.getPort(), "/" + vhost, null, null)
+                    .toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** Live platform threads started by amqp-client for Warren. */
+    static List<Thread> amqpThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith(AMQP_THREAD_PREFIX))
+                .toList();
+    }
+
+    /** Waits (polling, up to a deadline) until no amqp-client thread of Warren is alive. */
+    static void awaitNoAmqpThreads() {
+        awaitTrue(() -> amqpThreads().isEmpty(), Duration.ofSeconds(10));
+        assertThat(amqpThreads()).as("amqp-client threads still alive").isEmpty();
+    }
+
+    /** Polls a condition until it holds or the deadline passes; returns whether it held. */
+    static boolean awaitTrue(BooleanSupplier condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        return true;
+    }
+
+    /**
+     * Waits until {@code t} is parked inside a method named {@code method} (e.g. a caller queued
+     * for the channel's FIFO slot is parked in {@code acquireSlot}).
+     */
+    static void awaitParkedIn(Thread t, String method) {
+        boolean parked = awaitTrue(() -> (t.getState() == Thread.State.WAITING
+                || t.getState() == Thread.State.TIMED_WAITING)
+                && Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals(method)), Duration.ofSeconds(10));
+        assertThat(parked).as("%s parked in %s; stack: %s", t, method, Arrays.toString(t.getStackTrace())).isTrue();
+    }
+}
