@@ -139,11 +139,20 @@ public final class BlockingConnection implements AutoCloseable {
     /**
      * Closes every open channel (cancelling their subtasks and waiting for them), then the
      * connection. Idempotent and quiet: on a connection the broker already closed it only waits
-     * for the subtasks, and it never throws for the close itself. May be called from any thread.
-     * When interrupted meanwhile it finishes anyway and keeps the interrupt status set.
+     * for the subtasks, and it never throws for the close itself. May be called from any thread
+     * but a subtask of its channels (which would wait for itself). When interrupted meanwhile it
+     * finishes anyway and keeps the interrupt status set.
+     *
+     * @throws WrongThreadException when called from a subtask of one of its channels
      */
     @Override
     public void close() {
+        for (BlockingChannel c : channels) {
+            if (c.scope().isSubtaskThread()) {
+                throw new WrongThreadException("a subtask of " + c + " cannot close its own connection: it would wait"
+                        + " for itself");
+            }
+        }
         if (!closing.compareAndSet(false, true)) {
             return;
         }

@@ -58,6 +58,10 @@ public final class Connector {
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
         f.setConnectionTimeout(timeoutMillis);
         f.setHandshakeTimeout(timeoutMillis);
+        // Bounds amqp-client's own blocking waits (channel open and close, basic.consume and
+        // basic.cancel), so that closing a channel of a blocked or dead connection cannot hang
+        // for its default of ten minutes.
+        f.setChannelRpcTimeout(Math.max(timeoutMillis, 5_000));
         f.setRequestedHeartbeat((int) Math.min(Integer.MAX_VALUE, options.heartbeat().toSeconds()));
         f.setRequestedChannelMax(options.channelMax());
         f.setRequestedFrameMax(options.frameMax());

@@ -189,10 +189,11 @@ public final class Scope {
     }
 
     private void finished(Task<?> t, Throwable failure) {
-        if (failure != null) {
+        // A subtask that ends because it was cancelled did not fail: it is no cause to report.
+        if (failure != null && !isCancellation(failure)) {
             if (firstFailure.compareAndSet(null, failure)) {
                 cancelAll();
-            } else if (!isCancellation(failure)) {
+            } else {
                 laterFailures.add(failure);
             }
         }
