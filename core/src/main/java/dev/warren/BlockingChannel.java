@@ -410,6 +410,12 @@ public final class BlockingChannel implements AutoCloseable {
      * Subscribes to a queue with {@link ConsumeOptions#defaults()} (prefetch
      * {@value ConsumeOptions#DEFAULT_PREFETCH}, manual acknowledgement). See
      * {@link #consume(String, ConsumeOptions)}.
+     *
+     * @throws NullPointerException if queue is null
+     * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
+     * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist; the channel is then closed
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while queued for the channel's slot (nothing was sent)
      */
     public Subscription consume(String queue) throws InterruptedException {
         return consume(queue, ConsumeOptions.defaults());

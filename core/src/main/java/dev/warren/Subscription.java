@@ -19,8 +19,8 @@ import java.util.Iterator;
  *
  * <h2>How it ends</h2>
  * <ul>
- *   <li>The broker cancels the consumer (the queue was deleted, or a quorum queue lost its
- *       leader): what was buffered can still be taken; then {@link #take()} and
+ *   <li>The broker cancels the consumer (typically because the queue was deleted): what was
+ *       buffered can still be taken (and settled); then {@link #take()} and
  *       {@link #poll(Duration)} throw {@link ConsumerCancelledException}.</li>
  *   <li>The channel or its connection closes: {@link #take()} and {@link #poll(Duration)}
  *       throw its {@link ClosedException} at once, also in the threads waiting in them, and

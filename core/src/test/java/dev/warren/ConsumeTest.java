@@ -121,6 +121,40 @@ class ConsumeTest {
         }
     }
 
+    @Test
+    void consumingAMissingQueueClosesTheChannelWith404() throws Exception {
+        BlockingChannel ch = conn.openChannel();
+        assertThatThrownBy(() -> ch.consume("warren.consume.missing"))
+                .isInstanceOfSatisfying(ChannelClosedException.class, e -> {
+                    assertThat(e.replyCode()).isEqualTo(404);
+                    assertThat(e.failedMethod()).isEqualTo("basic.consume");
+                });
+        assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void consumerTagExclusiveAndPriorityReachTheBroker() throws Exception {
+        BlockingChannel ch = conn.openChannel();
+        String q = declare(ch, "options");
+        String tag = TestQueues.unique("tag");
+        try (Subscription high = ch.consume(q, ConsumeOptions.defaults().withConsumerTag(tag).withPriority(10));
+                Subscription low = ch.consume(q, ConsumeOptions.defaults().withPriority(0))) {
+            assertThat(high.consumerTag()).isEqualTo(tag);
+            assertThat(low.consumerTag()).isNotEqualTo(tag).isNotEmpty();
+            queues.publishNumbered(q, "m", 20);
+            // The higher-priority consumer has room for all of them, so the other gets none.
+            assertThat(drainWithoutAck(high)).isEqualTo(20);
+            assertThat(low.poll(Duration.ZERO)).isNull();
+        }
+        String other = declare(ch, "exclusive");
+        try (Subscription only = ch.consume(other, ConsumeOptions.defaults().withExclusive(true))) {
+            BlockingChannel second = conn.openChannel();
+            assertThatThrownBy(() -> second.consume(other)).isInstanceOfSatisfying(ChannelClosedException.class,
+                    e -> assertThat(e.replyCode()).isEqualTo(403));
+            assertThat(only.isActive()).isTrue();
+        }
+    }
+
     // ---------------------------------------------------------------- many takers
 
     @Test
