@@ -20,7 +20,9 @@ import java.nio.charset.StandardCharsets;
  * sends nothing: a second frame for the same delivery tag would make the broker close the
  * channel (406 PRECONDITION_FAILED unknown delivery tag). Settling after the channel closed
  * throws its {@link ClosedException} and sends nothing: the broker has already requeued the
- * message. Settling does not block on futures, so it has nothing to say about interrupts.
+ * message. Settling waits for nothing but the socket write, so interrupts do not stop it; it
+ * may be called by an interrupted thread (a cancelled handler's cleanup), and leaves the
+ * interrupt status as it found it.
  */
 public interface Delivery {
 

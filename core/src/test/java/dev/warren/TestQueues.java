@@ -63,7 +63,7 @@ final class TestQueues implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
         conn.close();
     }
 }

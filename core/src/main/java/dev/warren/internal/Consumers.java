@@ -37,14 +37,9 @@ public final class Consumers {
             throws InterruptedException {
         Names.require(queue, "queue name");
         Objects.requireNonNull(options, "options");
-        if (!hooked.get() && hooked.compareAndSet(false, true)) {
-            ctx.onClose(this::channelClosed);
-        }
         SubscriptionImpl s = new SubscriptionImpl(this, ctx, scope, queue, options);
-        live.add(s);
         try {
-            // Added, then the close read: either the hook sees it or this sees the close.
-            ctx.ensureOpen();
+            register(ctx, s);
             String tag = ctx.rawRpc(() -> {
                 if (!options.autoAck()) {
                     ctx.raw().basicQos(options.prefetch(), false);
@@ -58,6 +53,20 @@ public final class Consumers {
             live.remove(s);
             throw e;
         }
+    }
+
+    /**
+     * Makes the channel's close reach {@code s}.
+     *
+     * @throws ClosedException if the channel is closed already
+     */
+    void register(ChannelContext ctx, SubscriptionImpl s) {
+        if (!hooked.get() && hooked.compareAndSet(false, true)) {
+            ctx.onClose(this::channelClosed);
+        }
+        live.add(s);
+        // Added, then the close read: either the hook sees it or this sees the close.
+        ctx.ensureOpen();
     }
 
     void removed(SubscriptionImpl s) {

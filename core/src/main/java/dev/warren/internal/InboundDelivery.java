@@ -102,8 +102,9 @@ public final class InboundDelivery implements Delivery {
         }
         try {
             nack(true);
-        } catch (ClosedException | IllegalStateException ignored) {
-            // Closed meanwhile (the broker requeues it), or settled by a racing caller.
+        } catch (ClosedException | IllegalStateException | java.io.UncheckedIOException ignored) {
+            // Closed meanwhile (the broker requeues it), settled by a racing caller, or the
+            // connection is failing (its close will requeue it).
         }
     }
 
@@ -120,6 +121,10 @@ public final class InboundDelivery implements Delivery {
                     + name(state));
         }
         long tag = envelope.getDeliveryTag();
+        // A virtual thread that blocks in a socket write with its interrupt status set closes the
+        // socket, and with it the connection: a cancelled handler settling in a finally block
+        // must not do that. The status is restored after the write.
+        boolean interrupted = Thread.interrupted();
         try {
             switch (how) {
                 case ACKED -> ctx.raw().basicAck(tag, false);
@@ -128,6 +133,10 @@ public final class InboundDelivery implements Delivery {
             }
         } catch (IOException | ShutdownSignalException e) {
             throw ctx.translate(e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

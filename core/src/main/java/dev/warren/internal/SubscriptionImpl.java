@@ -547,16 +547,10 @@ public final class SubscriptionImpl implements Subscription, Consumer {
             if (d.isSettled()) {
                 return;
             }
-            // The socket write must not see an interrupt (NIO would close the connection's socket).
-            boolean flag = Thread.interrupted();
             try {
                 d.nack(interrupted || requeueOnFailure);
             } catch (ClosedException | IllegalStateException ignored) {
                 // Closed meanwhile (the broker requeues), or settled by the handler's own thread.
-            } finally {
-                if (flag) {
-                    Thread.currentThread().interrupt();
-                }
             }
         }
     }
