@@ -1,0 +1,259 @@
+package dev.warren.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Envelope;
+import dev.warren.ChannelClosedException;
+import dev.warren.ConsumeOptions;
+import dev.warren.ConsumerCancelledException;
+import dev.warren.Delivery;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The subscription's lock-free buffer and waiter stack, driven by hand without a broker: the
+ * test thread plays amqp-client's dispatch thread.
+ */
+@Timeout(60)
+class SubscriptionBufferTest {
+    private final Channel raw = (Channel) Proxy.newProxyInstance(Channel.class.getClassLoader(),
+            new Class<?>[] {Channel.class}, (proxy, method, args) -> {
+                Class<?> r = method.getReturnType();
+                if (r == boolean.class) {
+                    return Boolean.FALSE;
+                }
+                if (r == int.class) {
+                    return 0;
+                }
+                return r == long.class ? (Object) 0L : null;
+            });
+    private final ChannelContext ctx = new ChannelContext(raw, "test");
+    private final Consumers consumers = new Consumers();
+
+    private SubscriptionImpl subscription() {
+        SubscriptionImpl s = new SubscriptionImpl(consumers, ctx, new Scope("test"), "q", ConsumeOptions.defaults());
+        s.started("tag");
+        return s;
+    }
+
+    private static void deliver(SubscriptionImpl s, long tag) {
+        s.handleDelivery("tag", new Envelope(tag, false, "", "q"), null, new byte[0]);
+    }
+
+    /**
+     * Rounds of one to three deliveries, each round waited for before the next: if the last
+     * delivery of a round failed to wake a parked taker, the round would never complete.
+     */
+    @Test
+    void everyDeliveryWakesAParkedTaker() throws Exception {
+        rounds(false);
+    }
+
+    @Test
+    void everyDeliveryWakesAParkedTakerAmongTimingOutPollers() throws Exception {
+        rounds(true);
+    }
+
+    private void rounds(boolean withPollers) throws Exception {
+        SubscriptionImpl s = subscription();
+        int rounds = 20_000;
+        Semaphore consumed = new Semaphore(0);
+        Set<Long> seen = ConcurrentHashMap.newKeySet();
+        AtomicInteger duplicates = new AtomicInteger();
+        List<Thread> takers = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            boolean polling = withPollers && i % 2 == 0;
+            takers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    for (;;) {
+                        Delivery d = polling
+                                ? s.poll(Duration.ofNanos(ThreadLocalRandom.current().nextInt(1, 200_000)))
+                                : s.take();
+                        if (d == null) {
+                            continue;
+                        }
+                        if (!seen.add(d.envelope().getDeliveryTag())) {
+                            duplicates.incrementAndGet();
+                        }
+                        consumed.release();
+                    }
+                } catch (ConsumerCancelledException | InterruptedException e) {
+                    // the end of the test
+                }
+            }));
+        }
+        long tag = 0;
+        for (int r = 0; r < rounds; r++) {
+            int k = 1 + (r % 3);
+            for (int j = 0; j < k; j++) {
+                deliver(s, ++tag);
+            }
+            assertThat(consumed.tryAcquire(k, 10, TimeUnit.SECONDS)).as("round %d completed", r).isTrue();
+        }
+        s.handleCancel("tag");
+        for (Thread t : takers) {
+            t.join();
+        }
+        assertThat(duplicates).hasValue(0);
+        assertThat(seen).hasSize((int) tag);
+    }
+
+    /**
+     * One taker, and a producer that spins instead of parking, so that its next delivery often
+     * lands in the instant between the taker finding the buffer empty and parking.
+     */
+    @Test
+    void aDeliveryRacingATakerGoingToSleepWakesIt() throws Exception {
+        SubscriptionImpl s = subscription();
+        AtomicInteger consumed = new AtomicInteger();
+        Thread taker = Thread.ofVirtual().start(() -> {
+            try {
+                for (;;) {
+                    s.take();
+                    consumed.incrementAndGet();
+                }
+            } catch (ConsumerCancelledException | InterruptedException e) {
+                // the end of the test
+            }
+        });
+        for (int r = 1; r <= 100_000; r++) {
+            deliver(s, r);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (consumed.get() < r) {
+                assertThat(System.nanoTime() - deadline).as("delivery %d taken", r).isNegative();
+                Thread.onSpinWait();
+            }
+        }
+        s.handleCancel("tag");
+        taker.join();
+    }
+
+    /**
+     * The waiter a delivery wakes (the last to park) is interrupted at once: if it goes before
+     * taking the delivery, it must hand its wake-up to the other waiter.
+     */
+    @Test
+    void aTakerInterruptedAsItIsWokenPassesTheDeliveryOn() throws Exception {
+        for (int r = 1; r <= 300; r++) {
+            SubscriptionImpl s = subscription();
+            AtomicInteger taken = new AtomicInteger();
+            Runnable take = () -> {
+                try {
+                    s.take();
+                    taken.incrementAndGet();
+                } catch (ConsumerCancelledException | InterruptedException e) {
+                    // cancelled below, or interrupted
+                }
+            };
+            Thread first = Thread.ofVirtual().start(take);
+            awaitParked(first);
+            Thread second = Thread.ofVirtual().start(take);
+            awaitParked(second);
+            deliver(s, r);
+            second.interrupt();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (taken.get() == 0) {
+                assertThat(System.nanoTime() - deadline).as("round %d: delivery taken", r).isNegative();
+                Thread.onSpinWait();
+            }
+            s.handleCancel("tag");
+            first.join();
+            second.join();
+        }
+    }
+
+    private static void awaitParked(Thread t) {
+        while (t.getState() != Thread.State.WAITING) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
+    void manyTakersAndAFastProducerLoseNothing() throws Exception {
+        SubscriptionImpl s = subscription();
+        int n = 200_000;
+        CountDownLatch all = new CountDownLatch(n);
+        Set<Long> seen = ConcurrentHashMap.newKeySet();
+        for (int i = 0; i < 16; i++) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    for (;;) {
+                        seen.add(s.take().envelope().getDeliveryTag());
+                        all.countDown();
+                    }
+                } catch (ConsumerCancelledException | InterruptedException e) {
+                    // the end of the test
+                }
+            });
+        }
+        for (long t = 1; t <= n; t++) {
+            deliver(s, t);
+        }
+        assertThat(all.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(seen).hasSize(n);
+        s.handleCancel("tag");
+    }
+
+    @Test
+    void takersGetDeliveriesInOrderThenTheCancel() throws Exception {
+        SubscriptionImpl s = subscription();
+        for (long t = 1; t <= 5; t++) {
+            deliver(s, t);
+        }
+        s.handleCancel("tag");
+        for (long t = 1; t <= 5; t++) {
+            assertThat(s.take().envelope().getDeliveryTag()).isEqualTo(t);
+        }
+        assertThatThrownBy(s::take).isInstanceOf(ConsumerCancelledException.class);
+        assertThatThrownBy(() -> s.poll(Duration.ofSeconds(1))).isInstanceOf(ConsumerCancelledException.class);
+    }
+
+    @Test
+    void timedOutPollsDoNotPileUpWaiters() throws Exception {
+        SubscriptionImpl s = subscription();
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(s.poll(Duration.ofNanos(1))).isNull();
+        }
+        deliver(s, 1);
+        assertThat(s.take().envelope().getDeliveryTag()).isEqualTo(1);
+    }
+
+    @Test
+    void theChannelCloseWakesEveryTakerAtOnce() throws Exception {
+        SubscriptionImpl s = subscription();
+        consumers.register(ctx, s);
+        deliver(s, 1);
+        int takers = 10_000;
+        CountDownLatch started = new CountDownLatch(takers);
+        CountDownLatch closed = new CountDownLatch(takers);
+        for (int i = 0; i < takers; i++) {
+            Thread.ofVirtual().start(() -> {
+                started.countDown();
+                try {
+                    s.take();
+                    s.take();
+                } catch (ChannelClosedException e) {
+                    closed.countDown();
+                } catch (InterruptedException e) {
+                    // not expected: the count stays short
+                }
+            });
+        }
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        ctx.shutdown(new ChannelClosedException(1, 406, "PRECONDITION_FAILED - test", true, "basic.ack", null));
+        assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+}
