@@ -483,4 +483,54 @@ public final class BlockingChannel implements AutoCloseable {
             throw new ChannelClosedException(ctx.number(), 200, "closed by the application", false, null, null);
         }
     }
+
+    // ---------------------------------------------------------------- consuming
+
+    private final dev.warren.internal.Consumers consumers = new dev.warren.internal.Consumers();
+
+    /**
+     * Subscribes to a queue with {@link ConsumeOptions#defaults()} (prefetch
+     * {@value ConsumeOptions#DEFAULT_PREFETCH}, manual acknowledgement). See
+     * {@link #consume(String, ConsumeOptions)}.
+     */
+    public Subscription consume(String queue) throws InterruptedException {
+        return consume(queue, ConsumeOptions.defaults());
+    }
+
+    /**
+     * Subscribes to a queue: basic.qos (this consumer's prefetch) and basic.consume, in one
+     * turn of the channel's slot. Deliveries are buffered in the returned {@link Subscription}
+     * until taken; closing it cancels the consumer and requeues what nobody took. Closing the
+     * channel ends it (its takers throw the {@link ClosedException}).
+     *
+     * @throws NullPointerException if queue or options is null
+     * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
+     * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist, 403
+     *         ACCESS_REFUSED when another consumer has it exclusively or without read
+     *         permission, 406 PRECONDITION_FAILED for an invalid argument; the channel is then closed
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while queued for the channel's slot (nothing
+     *         was sent); once sent, amqp-client's wait for the reply cannot be interrupted
+     */
+    public Subscription consume(String queue, ConsumeOptions options) throws InterruptedException {
+        ensureNotClosedByApplication();
+        return consumers.consume(ctx, scope, queue, options);
+    }
+
+    /**
+     * Fetches one message from a queue (basic.get) with manual acknowledgement: settle it like
+     * any {@link Delivery}.
+     *
+     * @return the message, or empty when the queue has none ready
+     * @throws NullPointerException if queue is null
+     * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
+     * @throws ChannelClosedException 404 NOT_FOUND when the queue does not exist; the channel is then closed
+     * @throws ClosedException when the channel or connection closes before the reply
+     * @throws InterruptedException when interrupted while the channel is open; a message the
+     *         broker hands over afterwards is requeued at once
+     */
+    public java.util.Optional<Delivery> get(String queue) throws InterruptedException {
+        ensureNotClosedByApplication();
+        return dev.warren.internal.Consumers.get(ctx, queue);
+    }
 }

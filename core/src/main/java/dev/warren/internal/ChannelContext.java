@@ -216,7 +216,15 @@ public final class ChannelContext {
         }
     }
 
-    private CompletableFuture<Command> startRpc(Method method) throws InterruptedException {
+    /**
+     * Takes the slot and issues {@code method}, returning its reply future (which frees the slot
+     * when it completes), for callers that must act on a reply that arrives after they stopped
+     * waiting (basic.get requeues a late GetOk). Wait on it with {@link #await}.
+     *
+     * @throws ClosedException when the channel is closed
+     * @throws InterruptedException when interrupted while queued for the slot (nothing was sent)
+     */
+    public CompletableFuture<Command> startRpc(Method method) throws InterruptedException {
         acquireSlot();
         CompletableFuture<Command> reply;
         try {

@@ -48,6 +48,14 @@ public final class Scope {
         return liveCount.get();
     }
 
+    /**
+     * Whether the subtasks were cancelled (the channel closed, or a subtask failed and
+     * {@code join} has not reported it yet): what forks now starts interrupted.
+     */
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
     /** Whether the current thread is one of this scope's subtasks. */
     public boolean isSubtaskThread() {
         Task<?> t = CURRENT.get();

@@ -1,0 +1,172 @@
+package dev.warren;
+
+import dev.warren.internal.Names;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How {@link BlockingChannel#consume(String, ConsumeOptions)} subscribes: immutable; start with
+ * {@link #defaults()} and change what you need, each method returning a copy.
+ *
+ * <pre>{@code
+ * ConsumeOptions opts = ConsumeOptions.defaults().withPrefetch(50).withPriority(10);
+ * ConsumeOptions fromStart = ConsumeOptions.defaults().withArgument("x-stream-offset", "first");
+ * }</pre>
+ *
+ * <h2>Prefetch and the buffer</h2>
+ * The prefetch is the most deliveries the broker sends to this consumer before they are
+ * settled (basic.qos, per consumer). A subscription buffers what has arrived and was not yet
+ * taken; with manual acknowledgement that buffer can never hold more than the prefetch, which is
+ * what lets amqp-client's dispatch thread hand deliveries over without ever waiting.
+ *
+ * <p>With {@linkplain #withAutoAck(boolean) auto-ack} (or prefetch 0, no limit) the broker does
+ * no flow control at all: it sends as fast as it can, and the buffer grows without bound when
+ * the application takes more slowly than messages arrive. Use it only for consumers that keep
+ * up, or for small queues (for example replies).
+ */
+public final class ConsumeOptions {
+    /** The prefetch of {@link #defaults()}: enough to keep a consumer busy, small enough to share. */
+    public static final int DEFAULT_PREFETCH = 250;
+
+    private static final ConsumeOptions DEFAULTS = new ConsumeOptions(DEFAULT_PREFETCH, false, false, "", Map.of());
+
+    private final int prefetch;
+    private final boolean autoAck;
+    private final boolean exclusive;
+    private final String consumerTag;
+    private final Map<String, Object> arguments;
+
+    private ConsumeOptions(int prefetch, boolean autoAck, boolean exclusive, String consumerTag,
+            Map<String, Object> arguments) {
+        this.prefetch = prefetch;
+        this.autoAck = autoAck;
+        this.exclusive = exclusive;
+        this.consumerTag = consumerTag;
+        this.arguments = arguments;
+    }
+
+    /**
+     * Prefetch {@value #DEFAULT_PREFETCH}, manual acknowledgement, not exclusive, a consumer tag
+     * chosen by the broker, no arguments.
+     */
+    public static ConsumeOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * The most unsettled deliveries the broker sends this consumer (basic.qos with
+     * {@code global=false}, issued right before basic.consume in the same turn of the channel's
+     * slot, so that each subscription of a channel gets its own). 0 means no limit (then the
+     * buffer is unbounded, see the class comment). Ignored with auto-ack.
+     *
+     * @throws IllegalArgumentException if not in 0..65535
+     */
+    public ConsumeOptions withPrefetch(int prefetch) {
+        if (prefetch < 0 || prefetch > 65535) {
+            throw new IllegalArgumentException("prefetch must be 0..65535, not " + prefetch);
+        }
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments);
+    }
+
+    /**
+     * Whether the broker considers a message acknowledged as soon as it sends it (at-most-once:
+     * a message in flight or buffered when the channel or the subscription closes is lost). Its
+     * deliveries need no settling, and settling them throws {@link IllegalStateException}. The
+     * buffer is unbounded (see the class comment). Stream queues do not allow it.
+     */
+    public ConsumeOptions withAutoAck(boolean autoAck) {
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments);
+    }
+
+    /**
+     * Whether this must be the queue's only consumer: basic.consume fails with 403
+     * ACCESS_REFUSED (closing the channel) if it has another, and others are refused while this
+     * one lasts.
+     */
+    public ConsumeOptions withExclusive(boolean exclusive) {
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments);
+    }
+
+    /**
+     * The consumer tag, unique on the channel; empty (the default) lets the broker choose one.
+     * Reusing a tag that is in use on the channel makes the broker close the connection (530
+     * NOT_ALLOWED).
+     *
+     * @throws NullPointerException if null
+     * @throws IllegalArgumentException if longer than 255 bytes in UTF-8
+     */
+    public ConsumeOptions withConsumerTag(String consumerTag) {
+        return new ConsumeOptions(prefetch, autoAck, exclusive, Names.allowEmpty(consumerTag, "consumer tag"),
+                arguments);
+    }
+
+    /**
+     * The consumer priority ({@code x-priority}): while consumers of higher priority can take
+     * messages, the broker sends none to those of lower priority. Default 0.
+     */
+    public ConsumeOptions withPriority(int priority) {
+        return withArgument("x-priority", priority);
+    }
+
+    /**
+     * Adds (or replaces) a basic.consume argument, for example {@code x-stream-offset} (
+     * {@code "first"}, {@code "last"}, {@code "next"}, an offset, or a timestamp) on a stream
+     * queue, or {@code x-priority}.
+     *
+     * @throws NullPointerException if key or value is null
+     */
+    public ConsumeOptions withArgument(String key, Object value) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        Map<String, Object> args = new LinkedHashMap<>(arguments);
+        args.put(key, value);
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, Collections.unmodifiableMap(args));
+    }
+
+    /**
+     * Adds (or replaces) all these arguments.
+     *
+     * @throws NullPointerException if the map, a key or a value is null
+     */
+    public ConsumeOptions withArguments(Map<String, Object> more) {
+        ConsumeOptions o = this;
+        for (Map.Entry<String, Object> e : Objects.requireNonNull(more, "arguments").entrySet()) {
+            o = o.withArgument(e.getKey(), e.getValue());
+        }
+        return o;
+    }
+
+    /** The prefetch count; 0 means no limit. */
+    public int prefetch() {
+        return prefetch;
+    }
+
+    /** Whether deliveries are acknowledged by the broker on sending. */
+    public boolean autoAck() {
+        return autoAck;
+    }
+
+    /** Whether the consumer must be the queue's only one. */
+    public boolean exclusive() {
+        return exclusive;
+    }
+
+    /** The requested consumer tag; empty when the broker chooses. */
+    public String consumerTag() {
+        return consumerTag;
+    }
+
+    /** The basic.consume arguments (including {@code x-priority} if set), unmodifiable. */
+    public Map<String, Object> arguments() {
+        return arguments;
+    }
+
+    @Override
+    public String toString() {
+        return "ConsumeOptions[prefetch " + prefetch + (autoAck ? ", auto-ack" : "") + (exclusive ? ", exclusive" : "")
+                + (consumerTag.isEmpty() ? "" : ", tag " + consumerTag) + (arguments.isEmpty() ? "" : ", " + arguments)
+                + "]";
+    }
+}

@@ -1,0 +1,156 @@
+package dev.warren;
+
+import java.time.Duration;
+import java.util.Iterator;
+
+/**
+ * A consumer on a queue (basic.consume), opened with {@link BlockingChannel#consume(String)}.
+ * Thread-safe: any number of threads may take from it at once; each delivery reaches exactly
+ * one of them, in the order the broker sent them.
+ *
+ * <pre>{@code
+ * try (Subscription orders = ch.consume("orders")) {
+ *     for (Delivery d : orders) {
+ *         process(d.body());
+ *         d.ack();
+ *     }
+ * }
+ * }</pre>
+ *
+ * <h2>How it ends</h2>
+ * <ul>
+ *   <li>The broker cancels the consumer (the queue was deleted, or a quorum queue lost its
+ *       leader): what was buffered can still be taken; then {@link #take()} and
+ *       {@link #poll(Duration)} throw {@link ConsumerCancelledException}.</li>
+ *   <li>The channel or its connection closes: {@link #take()} and {@link #poll(Duration)}
+ *       throw its {@link ClosedException} at once, also in the threads waiting in them, and
+ *       even if deliveries are buffered (they can no longer be settled; the broker requeues
+ *       them).</li>
+ *   <li>The application calls {@link #close()}: the consumer is cancelled, what was buffered
+ *       and not taken is requeued, and {@link #take()} throws {@link IllegalStateException};
+ *       iteration and {@link #handle} end normally.</li>
+ * </ul>
+ *
+ * <h2>Interrupts</h2>
+ * A thread interrupted while waiting in {@link #take()}, {@link #poll(Duration)} or
+ * {@link #handle} throws {@link InterruptedException} and leaves the subscription as it was;
+ * if the interrupt came from the channel's close (which cancels the channel's subtasks) it
+ * throws the {@link ClosedException} instead, with the interrupt status set.
+ */
+public interface Subscription extends AutoCloseable, Iterable<Delivery> {
+
+    /** The queue consumed. */
+    String queue();
+
+    /** The consumer tag (the broker's choice unless {@link ConsumeOptions#withConsumerTag} set one). */
+    String consumerTag();
+
+    /**
+     * Whether deliveries may still arrive: neither closed by the application nor cancelled by
+     * the broker, and the channel open. Buffered deliveries may remain after it turns false.
+     */
+    boolean isActive();
+
+    /**
+     * Takes the next delivery in broker order, waiting for one as long as it takes.
+     *
+     * @throws ConsumerCancelledException when the broker cancelled the consumer and nothing buffered is left
+     * @throws ClosedException when the channel or connection closed (at once, even if deliveries are buffered)
+     * @throws IllegalStateException when the subscription was closed by the application
+     * @throws InterruptedException when interrupted while waiting and the channel is open
+     */
+    Delivery take() throws InterruptedException;
+
+    /**
+     * Takes the next delivery, waiting up to {@code timeout} for one; as
+     * {@link java.util.concurrent.BlockingQueue#poll(long, java.util.concurrent.TimeUnit)} it
+     * returns null when the time ran out. A zero or negative timeout does not wait.
+     *
+     * @return the delivery, or null if none arrived in time
+     * @throws NullPointerException if timeout is null
+     * @throws ConsumerCancelledException when the broker cancelled the consumer and nothing buffered is left
+     * @throws ClosedException when the channel or connection closed (at once, even if deliveries are buffered)
+     * @throws IllegalStateException when the subscription was closed by the application
+     * @throws InterruptedException when interrupted while waiting and the channel is open
+     */
+    Delivery poll(Duration timeout) throws InterruptedException;
+
+    /**
+     * Iterates over deliveries as they arrive: {@code hasNext()} waits like {@link #take()}.
+     * Iteration ends normally (hasNext is false) when the subscription is closed by the
+     * application; it throws {@link ConsumerCancelledException} or the {@link ClosedException}
+     * when it ended otherwise. The deliveries must still be settled.
+     *
+     * <p>Since an iterator cannot throw {@link InterruptedException}, an interrupt while
+     * {@code hasNext()} waits throws {@link java.util.concurrent.CancellationException} with the
+     * thread's interrupt status set (or the {@link ClosedException} when the interrupt came from
+     * the channel's close).
+     */
+    @Override
+    Iterator<Delivery> iterator();
+
+    /**
+     * Handles deliveries until the subscription ends, each in a new subtask of the channel, at
+     * most {@code concurrency} at once; a delivery is taken from the buffer only when a handler
+     * may start on it, so the rest stay requeueable by {@link #close()}. A normal return of the
+     * handler acks its delivery (unless the handler settled it itself); an exception nacks it
+     * with {@code requeue=false}, see {@link #handle(int, DeliveryHandler, boolean)}. May be
+     * called from any thread.
+     *
+     * <p>It returns normally when the subscription is closed by the application (from another
+     * thread, or from a handler), after the running handlers have finished; at once if it was
+     * closed already.
+     *
+     * @throws IllegalArgumentException if concurrency is less than 1
+     * @throws NullPointerException if handler is null
+     * @throws ConsumerCancelledException when the broker cancelled the consumer; the running
+     *         handlers finish (and settle) first
+     * @throws ClosedException when the channel or connection closed; the running handlers are
+     *         cancelled (interrupted) by the close and this waits for them
+     * @throws java.util.concurrent.CancellationException when the channel's subtasks were
+     *         cancelled because one of them failed (its failure is what {@code join()} throws);
+     *         the delivery taken meanwhile is requeued
+     * @throws InterruptedException when the calling thread was interrupted; the running handlers
+     *         are interrupted too (their deliveries are nacked with requeue) and this waits for them
+     */
+    void handle(int concurrency, DeliveryHandler handler) throws InterruptedException;
+
+    /**
+     * As {@link #handle(int, DeliveryHandler)}, choosing what a handler's exception does.
+     *
+     * <p>The default, {@code requeueOnFailure=false}, nacks without requeue: the message is
+     * dropped, or dead-lettered if its queue has a dead-letter exchange (configure one to keep
+     * failures). Requeueing would hand a message that always fails (a poison message) back to
+     * the front of the queue at once, forever, at full speed. Pass {@code true} for failures
+     * that are transient (a database down), ideally with a delivery limit on a quorum queue.
+     * Whatever the policy, a handler cancelled by interrupt ({@link InterruptedException}) has
+     * its delivery requeued.
+     *
+     * <p>With auto-ack there is nothing to settle: a handler's exception is logged, and its
+     * message is lost.
+     *
+     * @param requeueOnFailure whether an exception from the handler requeues the delivery
+     * @throws IllegalArgumentException if concurrency is less than 1
+     * @throws NullPointerException if handler is null
+     * @throws ConsumerCancelledException when the broker cancelled the consumer
+     * @throws ClosedException when the channel or connection closed
+     * @throws InterruptedException when the calling thread was interrupted
+     */
+    void handle(int concurrency, DeliveryHandler handler, boolean requeueOnFailure) throws InterruptedException;
+
+    /**
+     * Cancels the consumer (basic.cancel, waiting in the channel's slot for the broker's
+     * answer), then requeues (basic.nack with requeue) every delivery that was buffered and not
+     * taken, in order. Deliveries already taken are the takers' to settle. Threads waiting in
+     * {@link #take()} wake and throw {@link IllegalStateException}; iteration and
+     * {@link #handle} end normally.
+     *
+     * <p>With auto-ack the buffered deliveries cannot be given back and are dropped.
+     *
+     * <p>Idempotent and quiet: when the broker already cancelled the consumer it only requeues
+     * the buffer; when the channel is closed it does nothing (the broker requeued everything
+     * unsettled). If interrupted meanwhile it finishes anyway and keeps the interrupt status set.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,160 @@
+package dev.warren.internal;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.warren.ClosedException;
+import dev.warren.Delivery;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A {@link Delivery} from a consumer or from basic.get. It doubles as the node of its
+ * subscription's buffer (the {@code next} link), so handing a delivery over costs no allocation
+ * besides this object.
+ */
+public final class InboundDelivery implements Delivery {
+    private static final int UNSETTLED = 0;
+    private static final int ACKED = 1;
+    private static final int NACKED = 2;
+    private static final int REJECTED = 3;
+    private static final int AUTO_ACKED = 4;
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(InboundDelivery.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ChannelContext ctx;
+    private final Envelope envelope;
+    private final AMQP.BasicProperties properties;
+    private final byte[] body;
+    private volatile int state;
+    /** The next node in the subscription's buffer; written once, by the dispatch thread. */
+    private volatile InboundDelivery next;
+
+    /**
+     * @param ctx the channel it came from, the only one its delivery tag means something on
+     * @param autoAck whether the broker acknowledged it on sending (then nothing can settle it)
+     */
+    public InboundDelivery(ChannelContext ctx, Envelope envelope, AMQP.BasicProperties properties, byte[] body,
+            boolean autoAck) {
+        this.ctx = ctx;
+        this.envelope = envelope;
+        this.properties = properties != null ? properties : new AMQP.BasicProperties();
+        this.body = body != null ? body : new byte[0];
+        this.state = autoAck ? AUTO_ACKED : UNSETTLED;
+    }
+
+    /** A sentinel: the buffer's first dummy node, or a marker that is never handed out. */
+    static InboundDelivery sentinel() {
+        return new InboundDelivery(null, null, null, null, true);
+    }
+
+    @Override
+    public byte[] body() {
+        return body;
+    }
+
+    @Override
+    public AMQP.BasicProperties properties() {
+        return properties;
+    }
+
+    @Override
+    public Envelope envelope() {
+        return envelope;
+    }
+
+    @Override
+    public void ack() {
+        settle(ACKED, false);
+    }
+
+    @Override
+    public void nack(boolean requeue) {
+        settle(NACKED, requeue);
+    }
+
+    @Override
+    public void reject(boolean requeue) {
+        settle(REJECTED, requeue);
+    }
+
+    @Override
+    public boolean isSettled() {
+        return state != UNSETTLED;
+    }
+
+    /**
+     * Sends nack with requeue unless it was settled, ignoring a closed channel (the broker
+     * requeues by itself then). For deliveries nobody took.
+     */
+    void requeueQuietly() {
+        if (state != UNSETTLED || ctx.closedCause() != null) {
+            return;
+        }
+        try {
+            nack(true);
+        } catch (ClosedException | IllegalStateException ignored) {
+            // Closed meanwhile (the broker requeues it), or settled by a racing caller.
+        }
+    }
+
+    private void settle(int how, boolean requeue) {
+        int s = state;
+        if (s != UNSETTLED) {
+            throw new IllegalStateException("delivery " + envelope.getDeliveryTag() + " was "
+                    + (s == AUTO_ACKED ? "delivered with auto-ack; there is nothing to settle" : "already " + name(s)));
+        }
+        // Checked before the state changes, so that a delivery whose channel closed stays unsettled.
+        ctx.ensureOpen();
+        if (!STATE.compareAndSet(this, UNSETTLED, how)) {
+            throw new IllegalStateException("delivery " + envelope.getDeliveryTag() + " was already "
+                    + name(state));
+        }
+        long tag = envelope.getDeliveryTag();
+        try {
+            switch (how) {
+                case ACKED -> ctx.raw().basicAck(tag, false);
+                case NACKED -> ctx.raw().basicNack(tag, false, requeue);
+                default -> ctx.raw().basicReject(tag, requeue);
+            }
+        } catch (IOException | ShutdownSignalException e) {
+            throw ctx.translate(e);
+        }
+    }
+
+    private static String name(int state) {
+        return switch (state) {
+            case ACKED -> "acked";
+            case NACKED -> "nacked";
+            case REJECTED -> "rejected";
+            default -> "settled";
+        };
+    }
+
+    InboundDelivery next() {
+        return next;
+    }
+
+    void setNext(InboundDelivery n) {
+        next = n;
+    }
+
+    @Override
+    public String toString() {
+        if (envelope == null) {
+            return "Delivery[sentinel]";
+        }
+        return "Delivery[tag " + envelope.getDeliveryTag() + ", exchange '" + envelope.getExchange() + "', routing key '"
+                + envelope.getRoutingKey() + "'" + (envelope.isRedeliver() ? ", redelivered" : "") + ", "
+                + body.length + " bytes" + (isSettled() ? ", settled" : "") + "]";
+    }
+}

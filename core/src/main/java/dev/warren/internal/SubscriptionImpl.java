@@ -1,0 +1,644 @@
+package dev.warren.internal;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Consumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.warren.ClosedException;
+import dev.warren.ConsumeOptions;
+import dev.warren.ConsumerCancelledException;
+import dev.warren.Delivery;
+import dev.warren.DeliveryHandler;
+import dev.warren.Subscription;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A subscription: amqp-client's {@link Consumer} on one side, blocking takers on the other.
+ *
+ * <p>The buffer is an intrusive linked queue of {@link InboundDelivery} nodes: the dispatch
+ * thread appends with one atomic swap and never waits, takers remove with a CAS, so a hand-off
+ * needs no lock and no allocation besides the delivery. It is unbounded as a data structure;
+ * with manual ack the broker's prefetch bounds it.
+ *
+ * <p>Takers that find it empty push a small {@link Waiter} on a lock-free stack and park. The
+ * dispatch thread wakes one waiter per delivery, and only when the stack is not empty (one
+ * volatile read otherwise); an end (broker cancel, channel close, application close) wakes them
+ * all at once, without a lock convoy. Lost wake-ups are ruled out by ordering: the producer
+ * links the delivery, then reads the stack; a taker pushes itself, then reads the queue again
+ * before parking.
+ */
+public final class SubscriptionImpl implements Subscription, Consumer {
+    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionImpl.class);
+
+    /** What {@link #next} returns when the application closed the subscription. */
+    private static final InboundDelivery CLOSED_BY_APP = InboundDelivery.sentinel();
+    /** {@link #end} when the broker cancelled the consumer. */
+    private static final Object CANCELLED = new Object();
+    /** {@link #end} when the application closed the subscription. */
+    private static final Object APP_CLOSED = new Object();
+
+    private static final VarHandle HEAD;
+    private static final VarHandle TAIL;
+    private static final VarHandle WAITERS;
+    private static final VarHandle END;
+    private static final VarHandle CLOSING;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            HEAD = l.findVarHandle(SubscriptionImpl.class, "head", InboundDelivery.class);
+            TAIL = l.findVarHandle(SubscriptionImpl.class, "tail", InboundDelivery.class);
+            WAITERS = l.findVarHandle(SubscriptionImpl.class, "waiters", Waiter.class);
+            END = l.findVarHandle(SubscriptionImpl.class, "end", Object.class);
+            CLOSING = l.findVarHandle(SubscriptionImpl.class, "closing", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Consumers owner;
+    private final ChannelContext ctx;
+    private final Scope scope;
+    private final String queue;
+    private final boolean autoAck;
+    /** Completed by cancel-ok or by the broker's cancel: after either, no delivery follows. */
+    private final CompletableFuture<Void> cancelDone = new CompletableFuture<>();
+
+    /** The dummy node: the last delivery taken (or the initial sentinel). */
+    private volatile InboundDelivery head;
+    private volatile InboundDelivery tail;
+    private volatile Waiter waiters;
+    /** null while active; then {@link #CANCELLED}, {@link #APP_CLOSED} or the channel's ClosedException. */
+    private volatile Object end;
+    private volatile boolean closing;
+    private volatile String consumerTag;
+
+    SubscriptionImpl(Consumers owner, ChannelContext ctx, Scope scope, String queue, ConsumeOptions options) {
+        this.owner = owner;
+        this.ctx = ctx;
+        this.scope = scope;
+        this.queue = queue;
+        this.autoAck = options.autoAck();
+        this.consumerTag = options.consumerTag();
+        InboundDelivery dummy = InboundDelivery.sentinel();
+        this.head = dummy;
+        this.tail = dummy;
+    }
+
+    void started(String tag) {
+        consumerTag = tag;
+    }
+
+    // ---------------------------------------------------------------- amqp-client's side (never blocks)
+
+    @Override
+    public void handleConsumeOk(String tag) {
+        consumerTag = tag;
+    }
+
+    @Override
+    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        InboundDelivery d = new InboundDelivery(ctx, envelope, properties, body, autoAck);
+        InboundDelivery prev = (InboundDelivery) TAIL.getAndSet(this, d);
+        prev.setNext(d);
+        if (waiters != null) {
+            signalOne();
+        }
+    }
+
+    @Override
+    public void handleCancel(String tag) {
+        setEnd(CANCELLED);
+        owner.removed(this);
+        cancelDone.complete(null);
+    }
+
+    @Override
+    public void handleCancelOk(String tag) {
+        cancelDone.complete(null);
+    }
+
+    @Override
+    public void handleShutdownSignal(String tag, ShutdownSignalException sig) {
+        // Normally the channel's close hook got here first; this covers the order being reversed.
+        if (ctx.closedCause() == null) {
+            ctx.shutdown(Closes.from(sig, ctx.number(), ctx.connectionName()));
+        }
+        channelClosed(ctx.closedCause());
+    }
+
+    @Override
+    public void handleRecoverOk(String tag) {
+        // basic.recover is not used by Warren.
+    }
+
+    /** From the channel's close hook: ends the subscription with the close. Never blocks. */
+    void channelClosed(ClosedException cause) {
+        setEnd(cause);
+        owner.removed(this);
+        cancelDone.complete(null);
+    }
+
+    // ---------------------------------------------------------------- takers' side
+
+    @Override
+    public String queue() {
+        return queue;
+    }
+
+    @Override
+    public String consumerTag() {
+        return consumerTag;
+    }
+
+    @Override
+    public boolean isActive() {
+        return end == null && ctx.closedCause() == null;
+    }
+
+    @Override
+    public Delivery take() throws InterruptedException {
+        InboundDelivery d = nextDelivery(false, 0L);
+        if (d == CLOSED_BY_APP) {
+            throw closedByApplication();
+        }
+        return d;
+    }
+
+    @Override
+    public Delivery poll(Duration timeout) throws InterruptedException {
+        long nanos = toNanos(Objects.requireNonNull(timeout, "timeout"));
+        InboundDelivery d = nextDelivery(true, nanos);
+        if (d == CLOSED_BY_APP) {
+            throw closedByApplication();
+        }
+        return d;
+    }
+
+    @Override
+    public Iterator<Delivery> iterator() {
+        return new Iterator<>() {
+            private InboundDelivery pending;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (pending != null) {
+                    return true;
+                }
+                if (done) {
+                    return false;
+                }
+                InboundDelivery d;
+                try {
+                    d = nextDelivery(false, 0L);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    CancellationException c = new CancellationException(
+                            "interrupted while waiting for a delivery from queue '" + queue + "'");
+                    c.initCause(e);
+                    throw c;
+                }
+                if (d == CLOSED_BY_APP) {
+                    done = true;
+                    return false;
+                }
+                pending = d;
+                return true;
+            }
+
+            @Override
+            public Delivery next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("the subscription to queue '" + queue + "' was closed");
+                }
+                InboundDelivery d = pending;
+                pending = null;
+                return d;
+            }
+        };
+    }
+
+    /**
+     * The next delivery; null when timed and the time ran out; {@link #CLOSED_BY_APP} when the
+     * application closed the subscription.
+     */
+    private InboundDelivery nextDelivery(boolean timed, long nanos) throws InterruptedException {
+        Object e = end;
+        if (e == null) {
+            InboundDelivery d = poll();
+            if (d != null) {
+                return d;
+            }
+        }
+        return awaitNext(timed, nanos);
+    }
+
+    private InboundDelivery awaitNext(boolean timed, long nanos) throws InterruptedException {
+        long deadline = timed ? System.nanoTime() + nanos : 0L;
+        boolean timedOut = timed && nanos <= 0;
+        boolean normal = false;
+        Waiter w = null;
+        try {
+            for (;;) {
+                Object e = end;
+                if (e != null && e != CANCELLED) {
+                    if (e == APP_CLOSED) {
+                        normal = true;
+                        return CLOSED_BY_APP;
+                    }
+                    throw ((ClosedException) e).forCaller();
+                }
+                InboundDelivery d = poll();
+                if (d != null) {
+                    normal = true;
+                    return d;
+                }
+                if (e == CANCELLED) {
+                    throw new ConsumerCancelledException(queue, consumerTag);
+                }
+                if (w == null) {
+                    if (timedOut) {
+                        normal = true;
+                        return null;
+                    }
+                    // Pushed before the queue and the end are read again, so no hand-over is missed.
+                    w = new Waiter(Thread.currentThread());
+                    push(w);
+                    continue;
+                }
+                if (timed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0L) {
+                        // One more look at the queue and the end, without waiting again.
+                        timedOut = true;
+                        leave(w, false);
+                        w = null;
+                        continue;
+                    }
+                    LockSupport.parkNanos(this, left);
+                } else {
+                    LockSupport.park(this);
+                }
+                if (Thread.interrupted()) {
+                    // With w still set, so that a wake-up it got is passed on by the finally.
+                    throw ctx.closedOr(new InterruptedException());
+                }
+                if (w.state != Waiter.WAITING) {
+                    // Woken (by a delivery or an end), and popped off the stack by the waker.
+                    w = null;
+                }
+            }
+        } finally {
+            if (w != null) {
+                leave(w, normal);
+            }
+        }
+    }
+
+    /** Removes the head of the buffer, or returns null if it is empty. */
+    private InboundDelivery poll() {
+        for (;;) {
+            InboundDelivery h = head;
+            InboundDelivery n = h.next();
+            if (n == null) {
+                return null;
+            }
+            if (HEAD.compareAndSet(this, h, n)) {
+                return n;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- waiters
+
+    /** A parked taker; the dispatch thread flips it to SIGNALLED and unparks it. */
+    private static final class Waiter {
+        static final int WAITING = 0;
+        static final int SIGNALLED = 1;
+        static final int CANCELLED = 2;
+        private static final VarHandle STATE;
+
+        static {
+            try {
+                STATE = MethodHandles.lookup().findVarHandle(Waiter.class, "state", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Thread thread;
+        volatile int state;
+        /** Written before the node is published by the CAS that pushes it, never after. */
+        Waiter next;
+
+        Waiter(Thread thread) {
+            this.thread = thread;
+        }
+
+        boolean signal() {
+            return STATE.compareAndSet(this, WAITING, SIGNALLED);
+        }
+
+        boolean cancel() {
+            return STATE.compareAndSet(this, WAITING, CANCELLED);
+        }
+    }
+
+    private void push(Waiter w) {
+        for (;;) {
+            Waiter top = waiters;
+            // Drops cancelled waiters (timed out, interrupted) off the top on the way, so that a
+            // polling loop on an idle queue does not pile them up.
+            Waiter below = top;
+            while (below != null && below.state == Waiter.CANCELLED) {
+                below = below.next;
+            }
+            w.next = below;
+            if (WAITERS.compareAndSet(this, top, w)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Withdraws a waiter that stops waiting. If it was woken meanwhile and leaves without a
+     * delivery ({@code tookOne} false), the wake-up goes to another waiter, or a delivery could
+     * sit in the buffer while others wait.
+     */
+    private void leave(Waiter w, boolean tookOne) {
+        if (w.cancel()) {
+            WAITERS.compareAndSet(this, w, w.next);
+        } else if (!tookOne && end == null) {
+            signalOne();
+        }
+    }
+
+    /** Wakes one waiting taker, if there is one. Never blocks. */
+    private void signalOne() {
+        for (;;) {
+            Waiter w = waiters;
+            if (w == null) {
+                return;
+            }
+            if (WAITERS.compareAndSet(this, w, w.next) && w.signal()) {
+                LockSupport.unpark(w.thread);
+                return;
+            }
+        }
+    }
+
+    /** Wakes every waiting taker. Never blocks. */
+    private void signalAll() {
+        Waiter w = (Waiter) WAITERS.getAndSet(this, null);
+        for (; w != null; w = w.next) {
+            if (w.signal()) {
+                LockSupport.unpark(w.thread);
+            }
+        }
+    }
+
+    /** Records how the subscription ended: a channel close overrides the others, which only replace active. */
+    private void setEnd(Object e) {
+        for (;;) {
+            Object cur = end;
+            if (cur instanceof ClosedException || cur == e || (cur != null && e == CANCELLED)) {
+                return;
+            }
+            if (END.compareAndSet(this, cur, e)) {
+                signalAll();
+                return;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- handle
+
+    @Override
+    public void handle(int concurrency, DeliveryHandler handler) throws InterruptedException {
+        handle(concurrency, handler, false);
+    }
+
+    @Override
+    public void handle(int concurrency, DeliveryHandler handler, boolean requeueOnFailure)
+            throws InterruptedException {
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("concurrency must be at least 1, not " + concurrency);
+        }
+        Objects.requireNonNull(handler, "handler");
+        HandleRun run = new HandleRun(concurrency, handler, requeueOnFailure);
+        boolean cancelRunning = false;
+        try {
+            for (;;) {
+                run.permits.acquire();
+                InboundDelivery d;
+                try {
+                    d = nextDelivery(false, 0L);
+                } catch (Throwable t) {
+                    run.permits.release();
+                    throw t;
+                }
+                if (d == CLOSED_BY_APP) {
+                    run.permits.release();
+                    return;
+                }
+                if (scope.isCancelled()) {
+                    // A sibling subtask failed or the channel is closing: a handler forked now
+                    // would start interrupted, and requeueing in a loop helps nobody.
+                    run.permits.release();
+                    d.requeueQuietly();
+                    ClosedException c = ctx.closedCause();
+                    if (c != null) {
+                        throw c.forCaller();
+                    }
+                    throw new CancellationException("the channel's subtasks were cancelled (a subtask failed);"
+                            + " stopped handling queue '" + queue + "'");
+                }
+                try {
+                    scope.fork(() -> {
+                        run.run(d);
+                        return null;
+                    });
+                } catch (IllegalStateException shut) {
+                    // The channel is being closed by its owner: nobody will handle it here.
+                    run.permits.release();
+                    d.requeueQuietly();
+                    ClosedException c = ctx.closedCause();
+                    throw c != null ? c.forCaller() : shut;
+                }
+            }
+        } catch (InterruptedException e) {
+            cancelRunning = true;
+            throw ctx.closedOr(e);
+        } finally {
+            if (cancelRunning) {
+                run.cancel();
+            }
+            // No handler of this call outlives it.
+            run.permits.acquireUninterruptibly(concurrency);
+        }
+    }
+
+    /** One call of {@link #handle}: its concurrency bound and its running handlers. */
+    private final class HandleRun {
+        final Semaphore permits;
+        final DeliveryHandler handler;
+        final boolean requeueOnFailure;
+        final Set<Thread> running = ConcurrentHashMap.newKeySet();
+        volatile boolean cancelled;
+
+        HandleRun(int concurrency, DeliveryHandler handler, boolean requeueOnFailure) {
+            this.permits = new Semaphore(concurrency);
+            this.handler = handler;
+            this.requeueOnFailure = requeueOnFailure;
+        }
+
+        void cancel() {
+            cancelled = true;
+            for (Thread t : running) {
+                t.interrupt();
+            }
+        }
+
+        void run(InboundDelivery d) {
+            Thread me = Thread.currentThread();
+            running.add(me);
+            // Added, then the flag read: either cancel() sees this thread or this sees the flag.
+            if (cancelled) {
+                me.interrupt();
+            }
+            try {
+                handler.handle(d);
+                if (!d.isSettled()) {
+                    d.ack();
+                }
+            } catch (Throwable t) {
+                failed(d, t);
+            } finally {
+                running.remove(me);
+                permits.release();
+            }
+        }
+
+        private void failed(InboundDelivery d, Throwable t) {
+            if (t instanceof ClosedException) {
+                return; // The channel closed: the broker requeues what was not settled.
+            }
+            boolean interrupted = t instanceof InterruptedException;
+            if (!interrupted) {
+                LOG.warn("handler for queue '{}' failed on {}; {}", queue, d,
+                        autoAck ? "auto-ack: the message is lost" : requeueOnFailure ? "requeued" : "nacked without requeue",
+                        t);
+            }
+            if (d.isSettled()) {
+                return;
+            }
+            // The socket write must not see an interrupt (NIO would close the connection's socket).
+            boolean flag = Thread.interrupted();
+            try {
+                d.nack(interrupted || requeueOnFailure);
+            } catch (ClosedException | IllegalStateException ignored) {
+                // Closed meanwhile (the broker requeues), or settled by the handler's own thread.
+            } finally {
+                if (flag) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- close
+
+    @Override
+    public void close() {
+        if (!CLOSING.compareAndSet(this, false, true)) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            setEnd(APP_CLOSED);
+            if (ctx.closedCause() == null && !cancelDone.isDone()) {
+                interrupted |= cancelConsumer();
+            }
+            // After cancel-ok (or the broker's cancel) no delivery follows: the buffer is complete.
+            for (;;) {
+                try {
+                    ctx.await(cancelDone);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            for (InboundDelivery d = poll(); d != null; d = poll()) {
+                if (!autoAck) {
+                    d.requeueQuietly();
+                }
+            }
+        } catch (ClosedException e) {
+            // The channel closed: the broker requeues everything unsettled by itself.
+        } finally {
+            owner.removed(this);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** basic.cancel in the slot; returns whether the thread was interrupted meanwhile. */
+    private boolean cancelConsumer() {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                String tag = consumerTag;
+                ctx.rawRpc(() -> {
+                    ctx.raw().basicCancel(tag);
+                    return null;
+                });
+                return interrupted;
+            } catch (InterruptedException e) {
+                // Interrupted while queued for the slot: nothing was sent, so try again.
+                interrupted = true;
+            } catch (UncheckedIOException e) {
+                // "Unknown consumerTag": the broker's cancel was processed first and completes cancelDone.
+                return interrupted;
+            }
+        }
+    }
+
+    private IllegalStateException closedByApplication() {
+        return new IllegalStateException("the subscription to queue '" + queue + "' was closed by the application");
+    }
+
+    private static long toNanos(Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            return 0L;
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Override
+    public String toString() {
+        Object e = end;
+        String state = e == null ? "active" : e == CANCELLED ? "cancelled by the broker"
+                : e == APP_CLOSED ? "closed" : "channel closed";
+        return "Subscription[queue '" + queue + "', tag '" + consumerTag + "', " + state + "]";
+    }
+}
