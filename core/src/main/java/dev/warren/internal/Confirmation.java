@@ -56,6 +56,15 @@ final class Confirmation {
      */
     interface FailureListener {
         void failed(Object failure);
+
+        /**
+         * Whether the listener matches a returned mandatory message itself (by its own
+         * properties); then the Publisher adds no sequence-number header, which saves copying
+         * the headers of every message. A return is then not reported as a failure here.
+         */
+        default boolean matchesReturns() {
+            return false;
+        }
     }
 
     /** Sets the outcome once ({@link #ACKED} or a Throwable); wakes the waiter. Never blocks. */

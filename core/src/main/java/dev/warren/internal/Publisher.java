@@ -229,7 +229,7 @@ public final class Publisher {
             return;
         }
         AMQP.BasicProperties props = c.properties;
-        if (c.mandatory) {
+        if (c.mandatory && (c.onFailure == null || !c.onFailure.matchesReturns())) {
             props = withSeqHeader(props, seq);
         }
         AMQP.BasicProperties p = props;

@@ -10,6 +10,7 @@ import dev.warren.Delivery;
 import dev.warren.Message;
 import dev.warren.PublishTimeoutException;
 import dev.warren.RpcTimeoutException;
+import dev.warren.UnroutableException;
 import dev.warren.WarrenException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -182,11 +183,30 @@ public final class RpcClient {
             if (!hooked) {
                 hooked = true;
                 ctx.onClose(this::failAll);
+                ctx.raw().addReturnListener(this::returned);
             }
             ctx.rawRpc(() -> ctx.raw().basicConsume(REPLY_TO, true, "", false, false, null, new ReplyConsumer()));
             started = true;
         } finally {
             startLock.unlock();
+        }
+    }
+
+    /**
+     * On amqp-client's reader thread: a returned request fails its call. Matched by correlation
+     * id rather than by the Publisher's sequence-number header, which would cost a copy of the
+     * request's headers per call; the broker rewrites the reply-to to the channel's own
+     * {@code amq.rabbitmq.reply-to.*} address, which tells requests from other mandatory messages.
+     */
+    private void returned(int replyCode, String replyText, String exchange, String routingKey,
+            AMQP.BasicProperties properties, byte[] body) {
+        String replyTo = properties == null ? null : properties.getReplyTo();
+        String id = properties == null ? null : properties.getCorrelationId();
+        if (replyTo != null && id != null && replyTo.startsWith(REPLY_TO)) {
+            Call c = calls.get(id);
+            if (c != null) {
+                c.complete(new UnroutableException(replyCode, replyText, exchange, routingKey));
+            }
         }
     }
 
@@ -267,6 +287,11 @@ public final class RpcClient {
         @Override
         public void failed(Object failure) {
             complete(failure);
+        }
+
+        @Override
+        public boolean matchesReturns() {
+            return true;
         }
 
         /** Sets the outcome once; wakes the waiter. Never blocks. */
