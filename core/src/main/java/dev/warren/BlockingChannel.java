@@ -541,4 +541,130 @@ public final class BlockingChannel implements AutoCloseable {
         ensureNotClosedByApplication();
         return dev.warren.internal.Consumers.get(ctx, queue);
     }
+
+    // ---------------------------------------------------------------- request/reply
+
+    private final java.util.concurrent.atomic.AtomicReference<dev.warren.internal.RpcClient> rpcClient =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Sends a request and waits for its reply (RPC over direct reply-to). Any number of threads
+     * may call at once on one channel; each waits only for its own reply, matched by a
+     * correlation id unique on the channel. The first call starts the channel's reply consumer
+     * (basic.consume of {@code amq.rabbitmq.reply-to}, auto-ack), in the channel's slot.
+     *
+     * <p>Warren sets the request's reply-to and correlation id, and publishes it
+     * {@linkplain Message#mandatory() mandatory} whatever the message says, so that a request
+     * no queue takes fails at once. It does not wait for the request's confirm (the reply
+     * proves delivery), but a nack or a return ends the call as soon as it arrives. A reply
+     * that arrives after its call timed out or was interrupted is dropped (logged at debug).
+     *
+     * @param exchange the exchange, {@code ""} for the default exchange
+     * @param routingKey the routing key (the server's queue, for the default exchange)
+     * @param request the request; must have neither a reply-to nor a correlation id
+     * @param timeout how long to wait for the reply, including the time to send the request
+     * @return the reply (auto-acked: nothing to settle); a failed server handler answers with an
+     *         error reply, see {@link RequestHandler#errorOf(Delivery)}
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if timeout is not positive, a name is longer than 255
+     *         bytes, or the request has a reply-to or a correlation id
+     * @throws RpcTimeoutException when no reply arrived in time (also when the request could not
+     *         be sent in time because the broker blocked the connection or the bound on
+     *         unconfirmed messages stayed full); the call's entry is removed
+     * @throws UnroutableException when no queue took the request (312 NO_ROUTE)
+     * @throws PublishNackedException when the broker nacked the request
+     * @throws ClosedException when the channel or connection closed before the reply (e.g. 404
+     *         NOT_FOUND with failed method {@code basic.publish} when the exchange does not exist);
+     *         every pending call fails with it
+     * @throws InterruptedException when interrupted while the channel is open; the request may
+     *         have been sent, and its reply will be dropped
+     */
+    public Delivery call(String exchange, String routingKey, Message request, java.time.Duration timeout)
+            throws InterruptedException {
+        ensureNotClosedByApplication();
+        return rpcClient().call(exchange, routingKey, request, timeout);
+    }
+
+    /** How many {@link #call}s wait for their reply on this channel right now (for tests and diagnostics). */
+    public int pendingCallCount() {
+        dev.warren.internal.RpcClient c = rpcClient.get();
+        return c == null ? 0 : c.pendingCount();
+    }
+
+    /** Replies that matched no waiting call (e.g. late after a timeout); package-private for tests. */
+    long droppedReplyCount() {
+        dev.warren.internal.RpcClient c = rpcClient.get();
+        return c == null ? 0 : c.droppedReplies();
+    }
+
+    private dev.warren.internal.RpcClient rpcClient() {
+        dev.warren.internal.RpcClient c = rpcClient.get();
+        if (c == null) {
+            c = new dev.warren.internal.RpcClient(ctx, publisher);
+            if (!rpcClient.compareAndSet(null, c)) {
+                c = rpcClient.get();
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Answers requests from a queue with {@link ServeOptions#defaults()}; see
+     * {@link #serve(String, ServeOptions, RequestHandler)}.
+     */
+    public void serve(String queue, RequestHandler handler) throws InterruptedException {
+        serve(queue, ServeOptions.defaults(), handler);
+    }
+
+    /**
+     * Answers requests from a queue until the subscription ends: subscribes (with the options'
+     * prefetch), runs the handler on each request in a subtask of this channel, at most
+     * {@link ServeOptions#concurrency()} at once, publishes each reply with confirm to the
+     * request's reply-to (default exchange) with its correlation id, and acks the request once
+     * the reply is confirmed. A failed reply publish (nack, timeout) nacks the request without
+     * requeue. A request without reply-to is acked and dropped, with a warning. A handler's
+     * exception is answered as {@link RequestHandler} describes. Blocks the calling thread, which
+     * may be any thread (often a subtask: {@code ch.fork(() -> { ch.serve(...); return null; })}).
+     *
+     * <p>To stop serving at will, subscribe yourself and use
+     * {@link #serve(Subscription, ServeOptions, RequestHandler)}.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if queue is blank or longer than 255 bytes
+     * @throws ConsumerCancelledException when the broker cancelled the subscription (its queue
+     *         was deleted); the running handlers finish first
+     * @throws ClosedException when the channel or connection closed (also 404 NOT_FOUND from the
+     *         subscribe when the queue does not exist); running handlers are cancelled by the close
+     * @throws java.util.concurrent.CancellationException when the channel's subtasks were
+     *         cancelled because one of them failed
+     * @throws InterruptedException when interrupted; the running handlers are interrupted (their
+     *         requests requeued), the subscription is closed and what it buffered requeued
+     */
+    public void serve(String queue, ServeOptions options, RequestHandler handler) throws InterruptedException {
+        java.util.Objects.requireNonNull(options, "options");
+        java.util.Objects.requireNonNull(handler, "handler");
+        try (Subscription requests = consume(queue, ConsumeOptions.defaults().withPrefetch(options.prefetch()))) {
+            serve(requests, options, handler);
+        }
+    }
+
+    /**
+     * As {@link #serve(String, ServeOptions, RequestHandler)}, from a subscription the caller
+     * opened (its prefetch applies, not the options'); returns normally when the application
+     * closes it, after the running handlers finished. Replies are published on this channel;
+     * requests are settled on the subscription's. The subscription stays open when this throws.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws ConsumerCancelledException when the broker cancelled the subscription
+     * @throws ClosedException when the channel or connection closed
+     * @throws java.util.concurrent.CancellationException when the channel's subtasks were
+     *         cancelled because one of them failed
+     * @throws InterruptedException when interrupted; the running handlers are interrupted (their
+     *         requests requeued)
+     */
+    public void serve(Subscription requests, ServeOptions options, RequestHandler handler)
+            throws InterruptedException {
+        ensureNotClosedByApplication();
+        dev.warren.internal.RpcServer.serve(publisher, requests, options, handler);
+    }
 }

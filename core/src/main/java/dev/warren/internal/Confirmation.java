@@ -29,6 +29,8 @@ final class Confirmation {
     final com.rabbitmq.client.AMQP.BasicProperties properties;
     final byte[] body;
     final boolean mandatory;
+    /** Told of a failure (anything but an ack) as it is set, or null; see {@link FailureListener}. */
+    final FailureListener onFailure;
     /** Set by a basic.return before the ack; read after the ack, on the same thread. */
     int returnCode;
     String returnText;
@@ -37,12 +39,32 @@ final class Confirmation {
     private volatile Thread waiter;
 
     Confirmation(String exchange, String routingKey, com.rabbitmq.client.AMQP.BasicProperties properties,
-            byte[] body, boolean mandatory) {
+            byte[] body, boolean mandatory, FailureListener onFailure) {
         this.exchange = exchange;
         this.routingKey = routingKey;
         this.properties = properties;
         this.body = body;
         this.mandatory = mandatory;
+        this.onFailure = onFailure;
+    }
+
+    /**
+     * Learns of a message's failure (nack, return, the channel's close) as soon as it is known,
+     * for a caller that waits on something else (a request/reply call waits for the reply, not
+     * the confirm). Called once, on the completing thread (often amqp-client's reader): must
+     * not block. An ack calls nothing, so the success path costs no allocation.
+     */
+    interface FailureListener {
+        void failed(Object failure);
+
+        /**
+         * Whether the listener matches a returned mandatory message itself (by its own
+         * properties); then the Publisher adds no sequence-number header, which saves copying
+         * the headers of every message. A return is then not reported as a failure here.
+         */
+        default boolean matchesReturns() {
+            return false;
+        }
     }
 
     /** Sets the outcome once ({@link #ACKED} or a Throwable); wakes the waiter. Never blocks. */
@@ -51,6 +73,9 @@ final class Confirmation {
             Thread w = waiter;
             if (w != null) {
                 LockSupport.unpark(w);
+            }
+            if (result != ACKED && onFailure != null) {
+                onFailure.failed(result);
             }
             return true;
         }

@@ -97,12 +97,18 @@ public final class Publisher {
     /** The first half of a publish: waits for the gate and for room, then queues and writes. */
     Confirmation send(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
             boolean mandatory, long deadline) throws InterruptedException {
+        return send(exchange, routingKey, props, body, mandatory, deadline, null);
+    }
+
+    /** As above, telling {@code onFailure} of a failure as soon as it is known (see {@link Confirmation}). */
+    Confirmation send(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
+            boolean mandatory, long deadline, Confirmation.FailureListener onFailure) throws InterruptedException {
         ctx.ensureOpen();
         if (gate.isBlocked()) {
             awaitUnblocked(deadline);
         }
         acquireRoom(deadline);
-        Confirmation c = new Confirmation(exchange, routingKey, props, body, mandatory);
+        Confirmation c = new Confirmation(exchange, routingKey, props, body, mandatory, onFailure);
         toWrite.offer(c);
         drain();
         return c;
@@ -223,7 +229,7 @@ public final class Publisher {
             return;
         }
         AMQP.BasicProperties props = c.properties;
-        if (c.mandatory) {
+        if (c.mandatory && (c.onFailure == null || !c.onFailure.matchesReturns())) {
             props = withSeqHeader(props, seq);
         }
         AMQP.BasicProperties p = props;
