@@ -2,26 +2,318 @@ package dev.warren.demo;
 
 import dev.warren.BlockingChannel;
 import dev.warren.BlockingConnection;
+import dev.warren.ChannelClosedException;
+import dev.warren.ClosedException;
+import dev.warren.ConnectionOptions;
+import dev.warren.ConsumeOptions;
+import dev.warren.Delivery;
+import dev.warren.ExchangeSpec;
+import dev.warren.Message;
 import dev.warren.QueueSpec;
+import dev.warren.Subscription;
+import dev.warren.Subtask;
 import dev.warren.Warren;
+import dev.warren.testing.BrokerAdmin;
 import dev.warren.testing.RabbitBroker;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** A guided tour of Warren against a real broker: run it with the README's demo command. */
+/**
+ * A guided tour of Warren against a real broker, in six steps: topology, 1000 confirmed
+ * publishes from 1000 virtual threads, a bounded worker pool of handlers, request/reply, a
+ * channel error that cancels its siblings, and a forced connection close. Run it with the
+ * README's demo command; it finishes in well under a minute and leaves nothing behind on the
+ * broker, also when interrupted with Ctrl-C.
+ */
 public final class Demo {
-    private Demo() {}
+    static final String EXCHANGE = "warren.demo.orders";
+    static final String ORDERS = "warren.demo.orders";
+    static final String PRICES = "warren.demo.prices";
+    static final String FORBIDDEN = "warren.demo.forbidden";
+    static final String LIMITED_USER = "warren-demo-limited";
+    static final String CONNECTION_NAME = "warren-demo";
+    static final int ORDER_COUNT = 1000;
 
-    /** Runs the tour; exits non-zero if a step fails. */
+    private final PrintStream out;
+    private final RabbitBroker broker;
+    private final AtomicBoolean cleaned = new AtomicBoolean();
+
+    Demo(PrintStream out, RabbitBroker broker) {
+        this.out = out;
+        this.broker = broker;
+    }
+
+    /** Runs the tour on the broker that {@link RabbitBroker#shared()} finds; exits non-zero if a step fails. */
     public static void main(String[] args) throws Exception {
-        RabbitBroker broker = RabbitBroker.shared();
-        System.out.println("Using " + broker);
-        try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.serverNamed()).name();
-            System.out.println("Declared queue " + q);
-            ch.publish("", q, "hello, Warren".getBytes(StandardCharsets.UTF_8));
-            System.out.println("Published a message; the broker confirmed it");
-            var got = ch.unwrap().basicGet(q, true);
-            System.out.println("Got it back: " + new String(got.getBody(), StandardCharsets.UTF_8));
+        Demo demo = new Demo(System.out, RabbitBroker.shared());
+        Thread cleanup = new Thread(demo::cleanUp, "warren-demo-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        demo.run();
+    }
+
+    void run() throws Exception {
+        long start = System.nanoTime();
+        out.println("Warren demo, using " + broker);
+        try {
+            ConnectionOptions options = ConnectionOptions.of(broker.uri()).withConnectionName(CONNECTION_NAME);
+            BlockingConnection conn = Warren.connect(options);
+            try (BlockingChannel ch = conn.openChannel()) {
+                topology(ch);
+                publishOrders(ch);
+                handleOrders(ch);
+                priceLookup(conn, ch);
+            }
+            channelError();
+            forcedClose(conn);
+            conn.close();
+        } finally {
+            cleanUp();
         }
+        out.printf("%nDone in %.1f s. Nothing was left on the broker.%n", seconds(start));
+    }
+
+    /** Step 1: the blocking topology calls. */
+    private void topology(BlockingChannel ch) throws InterruptedException {
+        step(1, "Connect, open a channel, declare an exchange, a queue and a binding");
+        long t0 = System.nanoTime();
+        ch.exchangeDeclare(ExchangeSpec.direct(EXCHANGE).durable(false).autoDelete(false));
+        var q = ch.queueDeclare(QueueSpec.named(ORDERS).durable(false));
+        ch.queueBind(ORDERS, EXCHANGE, "order");
+        say("exchange '%s' (direct), queue '%s' (%d messages), bound with key 'order'",
+                EXCHANGE, q.name(), q.messageCount());
+        took(t0);
+    }
+
+    /** Step 2: 1000 virtual threads, each a straight line: publish, return when confirmed. */
+    private void publishOrders(BlockingChannel ch) throws InterruptedException {
+        step(2, "1000 virtual threads each publish a confirmed order");
+        long t0 = System.nanoTime();
+        for (int i = 1; i <= ORDER_COUNT; i++) {
+            int id = i;
+            ch.fork(() -> {
+                ch.publish(EXCHANGE, "order", Message.text("order-" + id).withMessageId("order-" + id));
+                return null;
+            });
+        }
+        ch.join();
+        say("all %d publish() calls returned: the broker confirmed every order", ORDER_COUNT);
+        say("queue '%s' now holds %d messages", ORDERS, ch.queueDeclarePassive(ORDERS).messageCount());
+        took(t0);
+    }
+
+    /** Step 3: a bounded worker pool, each delivery a subtask; return acks. */
+    private void handleOrders(BlockingChannel ch) throws InterruptedException {
+        step(3, "A pool of handlers consumes the orders with acks, at most 16 at once");
+        long t0 = System.nanoTime();
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        AtomicInteger handled = new AtomicInteger();
+        CountDownLatch allHandled = new CountDownLatch(ORDER_COUNT);
+        Subscription orders = ch.consume(ORDERS, ConsumeOptions.defaults().withPrefetch(100));
+        ch.fork(() -> {
+            orders.handle(16, delivery -> {
+                mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+                try {
+                    Thread.sleep(Duration.ofMillis(1)); // the "work"
+                    handled.incrementAndGet();
+                } finally {
+                    running.decrementAndGet();
+                    allHandled.countDown();
+                }
+            });
+            return null;
+        });
+        if (!allHandled.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("orders were not all handled within 60 s");
+        }
+        orders.close();
+        ch.join();
+        say("%d orders handled and acked; at most %d handlers ran at once", handled.get(), mostAtOnce.get());
+        took(t0);
+    }
+
+    /** Step 4: request/reply over direct reply-to, the server on its own channel. */
+    private void priceLookup(BlockingConnection conn, BlockingChannel ch) throws InterruptedException {
+        step(4, "A price lookup over request/reply (direct reply-to)");
+        long t0 = System.nanoTime();
+        try (BlockingChannel server = conn.openChannel()) {
+            server.queueDeclare(QueueSpec.named(PRICES).durable(false));
+            server.fork(() -> {
+                server.serve(PRICES, request -> Message.text(price(request.bodyAsString())));
+                return null;
+            });
+            long c0 = System.nanoTime();
+            Delivery reply = ch.call("", PRICES, Message.text("WRN"), Duration.ofSeconds(5));
+            say("call(\"WRN\") returned %s in %.1f ms", reply.bodyAsString(), millis(c0));
+            long c1 = System.nanoTime();
+            List<Subtask<String>> lookups = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                String symbol = "S" + i;
+                lookups.add(ch.fork(() -> ch.call("", PRICES, Message.text(symbol), Duration.ofSeconds(5)).bodyAsString()));
+            }
+            ch.join();
+            say("100 concurrent calls answered in %.1f ms (e.g. %s)", millis(c1), lookups.get(42).get());
+        }
+        took(t0);
+    }
+
+    private static String price(String symbol) {
+        return symbol + "=" + (100 + Math.floorMod(symbol.hashCode(), 900)) + ".00";
+    }
+
+    /** Step 5: a channel error closes the channel, fails every pending call and cancels the siblings. */
+    private void channelError() throws Exception {
+        step(5, "A user without configure permission declares a queue while sibling tasks work");
+        long t0 = System.nanoTime();
+        BrokerAdmin admin = broker.admin();
+        admin.addUser(LIMITED_USER, "demo-password", "", ".*", ".*");
+        say("user '%s' may write and read, but not configure (declare)", LIMITED_USER);
+        try (BlockingConnection conn = Warren.connect(ConnectionOptions.of(asUser(broker.uri(), LIMITED_USER,
+                "demo-password")).withConnectionName("warren-demo-limited"))) {
+            BlockingChannel ch = conn.openChannel();
+            CountDownLatch siblingsStarted = new CountDownLatch(3);
+            Subtask<Integer> publisher = ch.fork(() -> {
+                siblingsStarted.countDown();
+                int n = 0;
+                while (true) {
+                    ch.publish("amq.direct", "warren.demo.nowhere", new byte[16]);
+                    n++;
+                }
+            });
+            Subscription idle = ch.consume(ORDERS);
+            Subtask<Delivery> taker = ch.fork(() -> {
+                siblingsStarted.countDown();
+                return idle.take();
+            });
+            Subtask<Void> sleeper = ch.fork(() -> {
+                siblingsStarted.countDown();
+                Thread.sleep(Duration.ofDays(1));
+                return null;
+            });
+            siblingsStarted.await();
+            Subtask<Object> declare = ch.fork(() -> ch.queueDeclare(QueueSpec.named(FORBIDDEN)));
+            try {
+                ch.join();
+                throw new IllegalStateException("the broker accepted a declare it should have refused");
+            } catch (ChannelClosedException e) {
+                say("join() threw ChannelClosedException: %d %s (%s)", e.replyCode(), shortText(e.replyText()),
+                        e.failedMethod());
+            }
+            say("the declare:   %s", outcome(declare));
+            say("the publisher: %s", outcome(publisher));
+            say("the take():    %s", outcome(taker));
+            say("the sleeper:   %s", outcome(sleeper));
+            ch.close();
+            try (BlockingChannel fresh = conn.openChannel()) {
+                fresh.publish("amq.direct", "warren.demo.nowhere", new byte[16]);
+                say("the connection carries on: a new channel published and got its confirm (open: %s)",
+                        conn.isOpen());
+            }
+        } finally {
+            admin.deleteUser(LIMITED_USER);
+        }
+        took(t0);
+    }
+
+    /** Step 6: an operator closes the connection; straight-line code sees a typed exception. */
+    private void forcedClose(BlockingConnection conn) throws Exception {
+        step(6, "An operator force-closes the connection while a thread waits in take()");
+        long t0 = System.nanoTime();
+        BlockingChannel ch = conn.openChannel();
+        Subscription orders = ch.consume(ORDERS);
+        CountDownLatch waiting = new CountDownLatch(1);
+        Subtask<Delivery> taker = ch.fork(() -> {
+            waiting.countDown();
+            return orders.take();
+        });
+        waiting.await();
+        broker.admin().closeConnection(CONNECTION_NAME, "demo: an operator closed it");
+        try {
+            ch.join();
+        } catch (ClosedException e) {
+            say("join() threw %s: %d %s", e.getClass().getSimpleName(), e.replyCode(), shortText(e.replyText()));
+        }
+        say("the take(): %s", outcome(taker));
+        say("connection open: %s; every later call fails at once with the same exception", conn.isOpen());
+        ch.close();
+        took(t0);
+    }
+
+    /** Deletes what the demo made; safe to call twice and from the shutdown hook. */
+    void cleanUp() {
+        if (!cleaned.compareAndSet(false, true)) {
+            return;
+        }
+        try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
+            ch.queueDelete(ORDERS);
+            ch.queueDelete(PRICES);
+            ch.exchangeDelete(EXCHANGE);
+        } catch (Exception e) {
+            System.err.println("demo clean-up: " + e);
+        }
+        try {
+            if (broker.admin().rabbitmqctl("list_users", "-q").contains(LIMITED_USER)) {
+                broker.admin().deleteUser(LIMITED_USER);
+            }
+        } catch (RuntimeException e) {
+            System.err.println("demo clean-up: " + e.getMessage());
+        }
+    }
+
+    private static String outcome(Subtask<?> t) {
+        return switch (t.state()) {
+            case SUCCESS -> "returned " + t.get();
+            case FAILED -> "threw " + describe(t.exception());
+            case UNAVAILABLE -> "was cancelled";
+        };
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof ClosedException c) {
+            return c.getClass().getSimpleName() + " " + c.replyCode() + " " + shortText(c.replyText())
+                    + (c.failedMethod() != null ? " (" + c.failedMethod() + ")" : "");
+        }
+        if (e instanceof InterruptedException) {
+            return "InterruptedException: it was cancelled";
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    private static String shortText(String text) {
+        int dash = text.indexOf(" - ");
+        return dash > 0 ? text.substring(0, dash) : text;
+    }
+
+    static String asUser(String uri, String user, String password) {
+        URI u = URI.create(uri);
+        return u.getScheme() + "://" + user + ":" + password + "@" + u.getHost() + ":" + u.getPort()
+                + (u.getRawPath() == null ? "" : u.getRawPath());
+    }
+
+    private void step(int n, String title) {
+        out.printf("%n[%d] %s%n", n, title);
+    }
+
+    private void say(String format, Object... args) {
+        out.println("    " + String.format(format, args));
+    }
+
+    private void took(long t0) {
+        out.printf("    (%.0f ms)%n", millis(t0));
+    }
+
+    private static double millis(long t0) {
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
     }
 }
