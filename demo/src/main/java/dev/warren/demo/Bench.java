@@ -19,6 +19,9 @@ import java.util.Map;
  * <p>Run {@code Bench --help} for the options.
  */
 public final class Bench {
+    /** Attempts at a run that an outside {@code close_connection} keeps breaking. */
+    private static final int ATTEMPTS = 3;
+
     private Bench() {
     }
 
@@ -80,7 +83,7 @@ public final class Bench {
                     continue;
                 }
                 try {
-                    M m = row.runOnce(side);
+                    M m = runOnce(row, side);
                     runs.get(side).add(m);
                     System.err.printf("  %-30s %-6s %d/%d %s%n", row.key(), side.label(), rep, reps, m.brief());
                 } catch (Exception e) {
@@ -95,6 +98,34 @@ public final class Bench {
         }
         return new RowResult(row.key(), row.kind(),
                 summary(row, runs, failures, Side.RAW), summary(row, runs, failures, Side.WARREN), failures);
+    }
+
+    /**
+     * One run of {@code side}, again if the broker force-closed its connection (320
+     * CONNECTION_FORCED): on a shared broker that is another suite's fault injection, not a
+     * failure of the side under test.
+     */
+    private static <M extends Measurement> M runOnce(Row<M> row, Side side) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return row.runOnce(side);
+            } catch (Exception e) {
+                if (attempt == ATTEMPTS || !forcedClose(e)) {
+                    throw e;
+                }
+                System.err.printf("  %-30s %-6s connection closed from outside the bench (%s); running it again%n",
+                        row.key(), side.label(), e);
+            }
+        }
+    }
+
+    private static boolean forcedClose(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("CONNECTION_FORCED")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static <M extends Measurement> Summary summary(Row<M> row, Map<Side, List<M>> runs,

@@ -9,27 +9,25 @@ import java.util.Set;
 /**
  * The harness's own connection, for the broker-side set-up no contender is timed on: it
  * declares the bench's queues (deleted again by {@link #close}), purges and prefills them.
+ *
+ * <p>The broker may be shared with test suites that close every connection to inject faults,
+ * so the connection and channel are reopened whenever they are found closed. Only the
+ * harness's thread uses a fixture.
  */
 final class BrokerFixture implements AutoCloseable {
     private final String uri;
-    private final Connection connection;
-    private final Channel channel;
     private final Set<String> queues = new LinkedHashSet<>();
+    private Connection connection;
+    private Channel channel;
 
-    private BrokerFixture(String uri, Connection connection, Channel channel) {
+    private BrokerFixture(String uri) {
         this.uri = uri;
-        this.connection = connection;
-        this.channel = channel;
     }
 
     static BrokerFixture open(String uri) throws Exception {
-        Connection connection = RawClient.connect(uri, "warren-bench-fixture");
-        try {
-            return new BrokerFixture(uri, connection, connection.createChannel());
-        } catch (Exception e) {
-            connection.abort();
-            throw e;
-        }
+        BrokerFixture fixture = new BrokerFixture(uri);
+        fixture.channel();
+        return fixture;
     }
 
     /** The broker's AMQP URI. */
@@ -48,19 +46,19 @@ final class BrokerFixture implements AutoCloseable {
     /** Declares a classic, non-durable queue for this run of the bench and returns its name. */
     String declareQueue(String purpose) throws Exception {
         String name = uniqueName(purpose);
-        channel.queueDeclare(name, false, false, false, null);
+        channel().queueDeclare(name, false, false, false, null);
         queues.add(name);
         return name;
     }
 
     /** Deletes a queue {@link #declareQueue} declared. */
     void deleteQueue(String queue) throws Exception {
-        channel.queueDelete(queue);
+        channel().queueDelete(queue);
         queues.remove(queue);
     }
 
     void purge(String queue) throws Exception {
-        channel.queuePurge(queue);
+        channel().queuePurge(queue);
     }
 
     /**
@@ -68,13 +66,25 @@ final class BrokerFixture implements AutoCloseable {
      * publishing, and checks that it holds exactly that many.
      */
     void prefill(String queue, long count, byte[] body) throws Exception {
+        channel();
         try (Channel publisher = connection.createChannel()) {
             new ConfirmPipeline(publisher).publish("", queue, body, count, Window.startingNow(Duration.ofDays(1)));
         }
-        long depth = channel.queueDeclarePassive(queue).getMessageCount();
+        long depth = channel().queueDeclarePassive(queue).getMessageCount();
         if (depth != count) {
             throw new IllegalStateException(queue + " holds " + depth + " messages, not the " + count + " prefilled");
         }
+    }
+
+    private Channel channel() throws Exception {
+        if (connection == null || !connection.isOpen()) {
+            connection = RawClient.connect(uri, "warren-bench-fixture");
+            channel = null;
+        }
+        if (channel == null || !channel.isOpen()) {
+            channel = connection.createChannel();
+        }
+        return channel;
     }
 
     /** Deletes the queues this fixture declared and still has, then closes its connection. */
@@ -82,10 +92,12 @@ final class BrokerFixture implements AutoCloseable {
     public void close() throws Exception {
         try {
             for (String queue : queues) {
-                channel.queueDelete(queue);
+                channel().queueDelete(queue);
             }
         } finally {
-            connection.close();
+            if (connection != null && connection.isOpen()) {
+                connection.close();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.warren.demo;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 
@@ -13,7 +14,8 @@ final class RpcScenario implements Scenario {
     private final BrokerFixture fixture;
     private final BenchOptions options;
     private final String queue;
-    private final RpcServer server;
+    /** Replaced when found closed: a test suite sharing the broker may close every connection. */
+    private RpcServer server;
 
     private RpcScenario(BrokerFixture fixture, BenchOptions options, String queue, RpcServer server) {
         this.fixture = fixture;
@@ -35,13 +37,24 @@ final class RpcScenario implements Scenario {
                 Contenders.RPC,
                 new ThroughputRow.Stage<RpcSetup>() {
                     @Override
-                    public RpcSetup before(Duration length) {
+                    public RpcSetup before(Duration length) throws Exception {
+                        if (!server.isOpen()) {
+                            server = RpcServer.start(fixture.uri(), queue);
+                        }
+                        fixture.purge(queue);
                         return new RpcSetup(fixture.uri(), queue, body, callers);
                     }
 
                     @Override
                     public long helperCpuNanos() {
                         return server.cpuNanos();
+                    }
+
+                    @Override
+                    public Exception helperFailure() {
+                        return server.isOpen() ? null
+                                : new IOException("the RPC server's connection closed: " + server.closeReason().getMessage(),
+                                        server.closeReason());
                     }
                 },
                 options)).toList();

@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -64,9 +65,20 @@ final class RpcServer implements AutoCloseable {
         return sum;
     }
 
+    boolean isOpen() {
+        return connection.isOpen();
+    }
+
+    /** Why the server's connection closed, or null while it is open. */
+    ShutdownSignalException closeReason() {
+        return connection.getCloseReason();
+    }
+
     @Override
     public void close() throws IOException {
-        connection.close();
+        if (connection.isOpen()) {
+            connection.close();
+        }
     }
 
     private static final class EchoConsumer extends DefaultConsumer {

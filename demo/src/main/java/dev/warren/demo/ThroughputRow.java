@@ -22,6 +22,14 @@ final class ThroughputRow<S> implements Row<Sample> {
         default long helperCpuNanos() {
             return 0;
         }
+
+        /**
+         * Why a helper the trial relied on (the RPC server) stopped, or null if none did;
+         * asked when a trial fails, since the helper's failure is then the real cause.
+         */
+        default Exception helperFailure() {
+            return null;
+        }
     }
 
     private final String key;
@@ -65,6 +73,13 @@ final class ThroughputRow<S> implements Row<Sample> {
         S setup = stage.before(length);
         try {
             return Meter.measure(sides.get(side), setup, length, stage::helperCpuNanos);
+        } catch (Exception e) {
+            Exception helper = stage.helperFailure();
+            if (helper != null) {
+                helper.addSuppressed(e);
+                throw helper;
+            }
+            throw e;
         } finally {
             stage.after();
         }
