@@ -4,6 +4,10 @@ package dev.warren.demo;
  * A prepared run of a {@link Contender}: {@link #run} is what the harness times and whose
  * process CPU it charges to the contender; {@link #close} releases everything
  * {@link Contender#prepare} opened.
+ *
+ * <p>{@code prepare}, {@code run} and {@code close} are all called on the harness's one
+ * platform thread, so what {@code prepare} opens is owned by the thread that calls
+ * {@code run} (Warren's owner-only {@code join()} and {@code close()} work there).
  */
 public interface Trial extends AutoCloseable {
 
