@@ -1,0 +1,161 @@
+package dev.warren.demo;
+
+import com.rabbitmq.client.impl.ClientVersion;
+import dev.warren.testing.RabbitBroker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Warren against the raw RabbitMQ client, scenario by scenario, in one JVM against one broker.
+ *
+ * <p>For every row the two sides alternate (raw, Warren, raw, Warren, ...) so that a slow
+ * stretch of a shared machine hits both; each run follows its own warm-up, and each side is
+ * reported as the median of its runs, with the ratio Warren/raw of the medians. A side without
+ * a contender in {@link Contenders} is reported as n/a. Results go to stdout as a table and to
+ * a CSV file; progress goes to stderr.
+ *
+ * <p>Run {@code Bench --help} for the options.
+ */
+public final class Bench {
+    /** Attempts at a run that outside disturbances of the broker keep spoiling. */
+    private static final int ATTEMPTS = 4;
+    /** How long to wait for a resource alarm raised from outside to clear before running anyway. */
+    private static final Duration ALARM_PATIENCE = Duration.ofMinutes(2);
+
+    private Bench() {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @throws IllegalArgumentException on a bad option
+     * @throws IllegalStateException when any run failed (after the results were written)
+     */
+    public static void main(String[] args) throws Exception {
+        BenchOptions options = BenchOptions.parse(args);
+        if (options.help()) {
+            System.out.print(BenchOptions.USAGE);
+            return;
+        }
+        RabbitBroker broker = RabbitBroker.shared();
+        List<RowResult> results = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        try (BrokerWatch watch = BrokerWatch.start(broker.uri());
+             BrokerFixture fixture = BrokerFixture.open(broker.uri())) {
+            for (String name : options.scenarios()) {
+                try (Scenario scenario = Scenario.open(name, fixture, options)) {
+                    notes.add(scenario.note());
+                    for (Row<?> row : scenario.rows()) {
+                        results.add(measure(row, options.reps(), watch));
+                    }
+                }
+            }
+        }
+        ResultTable.print(System.out, heading(options, broker), results, notes);
+        ResultCsv.write(options.csv(), results);
+        System.out.println("CSV: " + options.csv().toAbsolutePath());
+        List<String> failed = results.stream()
+                .flatMap(r -> r.failures().entrySet().stream()
+                        .map(f -> r.key() + " " + f.getKey().label() + ": " + f.getValue()))
+                .toList();
+        if (!failed.isEmpty()) {
+            throw new IllegalStateException("runs failed:\n  " + String.join("\n  ", failed));
+        }
+    }
+
+    /**
+     * Runs one row: {@code reps} rounds, each a run of every side that has a contender. A side
+     * that fails is dropped from the rest of the row and reported, so one broken side does not
+     * cost the other rows.
+     */
+    static <M extends Measurement> RowResult measure(Row<M> row, int reps, BrokerWatch watch) {
+        Map<Side, List<M>> runs = new EnumMap<>(Side.class);
+        Map<Side, String> failures = new EnumMap<>(Side.class);
+        for (Side side : Side.values()) {
+            if (row.has(side)) {
+                runs.put(side, new ArrayList<>());
+            } else {
+                System.err.printf("  %-30s %-6s n/a%n", row.key(), side.label());
+            }
+        }
+        for (int rep = 1; rep <= reps; rep++) {
+            for (Side side : Side.values()) {
+                if (!runs.containsKey(side) || failures.containsKey(side)) {
+                    continue;
+                }
+                try {
+                    M m = runOnce(row, side, watch);
+                    runs.get(side).add(m);
+                    System.err.printf("  %-30s %-6s %d/%d %s%n", row.key(), side.label(), rep, reps, m.brief());
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    failures.put(side, e.toString());
+                    System.err.printf("  %-30s %-6s %d/%d FAILED%n", row.key(), side.label(), rep, reps);
+                    e.printStackTrace();
+                }
+            }
+        }
+        return new RowResult(row.key(), row.kind(),
+                summary(row, runs, failures, Side.RAW), summary(row, runs, failures, Side.WARREN), failures);
+    }
+
+    /**
+     * One run of {@code side}, run again if something outside the bench disturbed the broker
+     * meanwhile (a resource alarm, connections closed by force): on a shared broker that is
+     * another suite's fault injection, and the run measured it rather than the client.
+     */
+    private static <M extends Measurement> M runOnce(Row<M> row, Side side, BrokerWatch watch) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            watch.awaitUnblocked(ALARM_PATIENCE);
+            long before = watch.disturbances();
+            M m;
+            try {
+                m = row.runOnce(side);
+            } catch (Exception e) {
+                boolean disturbed = forcedClose(e) || watch.disturbedSince(before, Duration.ofSeconds(1));
+                if (attempt == ATTEMPTS || !disturbed) {
+                    throw e;
+                }
+                System.err.printf("  %-30s %-6s failed while the broker was disturbed from outside (%s); again%n",
+                        row.key(), side.label(), e);
+                continue;
+            }
+            if (attempt == ATTEMPTS || !watch.disturbedSince(before, Duration.ZERO)) {
+                return m;
+            }
+            System.err.printf("  %-30s %-6s the broker was disturbed from outside during the run (%s); again%n",
+                    row.key(), side.label(), m.brief().strip());
+        }
+    }
+
+    // The watch can miss a close aimed at one connection; the broker's reply text cannot.
+    private static boolean forcedClose(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("CONNECTION_FORCED")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static <M extends Measurement> Summary summary(Row<M> row, Map<Side, List<M>> runs,
+                                                           Map<Side, String> failures, Side side) {
+        return runs.containsKey(side) && !failures.containsKey(side) ? row.summarize(runs.get(side)) : null;
+    }
+
+    private static String heading(BenchOptions o, RabbitBroker broker) {
+        return String.format("Warren vs raw amqp-client %s: median of %d runs per side, each %s s after %s s of warm-up,"
+                        + " %d-byte bodies%nbroker: %s; Java %s; %d CPUs",
+                ClientVersion.VERSION, o.reps(), seconds(o.measured()), seconds(o.warmup()), o.size(),
+                broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
+    }
+
+    private static String seconds(Duration d) {
+        return java.math.BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+    }
+}

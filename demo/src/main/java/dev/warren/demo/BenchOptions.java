@@ -1,0 +1,117 @@
+package dev.warren.demo;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The options of {@link Bench}, parsed from {@code --key=value} arguments.
+ *
+ * @param scenarios which scenarios to run, in the order given
+ * @param measured the length of each measured run
+ * @param warmup the length of the warm-up before each measured run (zero for none)
+ * @param size the message body size in bytes
+ * @param reps how many measured runs each side gets per row
+ * @param csv where the results are written as CSV
+ * @param help whether only the usage was asked for
+ */
+public record BenchOptions(List<String> scenarios, Duration measured, Duration warmup, int size, int reps,
+                           Path csv, boolean help) {
+
+    /** Every scenario, in the order they run by default. */
+    public static final List<String> ALL_SCENARIOS =
+            List.of("publish-queue", "publish-client-bound", "consume", "rpc", "waiters");
+
+    /** What {@code --help} prints. */
+    public static final String USAGE = """
+            Usage: Bench [--scenarios=a,b,...] [--seconds=N] [--warmup=N] [--size=BYTES] [--reps=N] [--csv=PATH]
+              --scenarios  any of %s (default: all)
+              --seconds    length of each measured run in seconds, decimals allowed (default 5)
+              --warmup     warm-up seconds before each measured run, 0 for none (default 2)
+              --size       message body bytes (default 1024)
+              --reps       measured runs per side and row; raw and Warren alternate (default 3)
+              --csv        where to write the results as CSV (default bench-results.csv)
+              --help       print this and exit
+            """.formatted(String.join(",", ALL_SCENARIOS));
+
+    /** Checks the values, so a typo fails before a broker is even looked for. */
+    public BenchOptions {
+        scenarios = List.copyOf(scenarios);
+        for (String s : scenarios) {
+            if (!ALL_SCENARIOS.contains(s)) {
+                throw new IllegalArgumentException("unknown scenario '" + s + "'; known: " + ALL_SCENARIOS);
+            }
+        }
+        if (measured.isNegative() || measured.isZero()) {
+            throw new IllegalArgumentException("--seconds must be positive");
+        }
+        if (warmup.isNegative()) {
+            throw new IllegalArgumentException("--warmup must not be negative");
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("--size must not be negative");
+        }
+        if (reps < 1) {
+            throw new IllegalArgumentException("--reps must be at least 1");
+        }
+    }
+
+    /**
+     * Parses {@code --key=value} arguments; a bare {@code --help} (or {@code -h}) asks for the usage.
+     *
+     * @throws IllegalArgumentException on an unknown key or a malformed value
+     */
+    public static BenchOptions parse(String... args) {
+        Map<String, String> given = new LinkedHashMap<>();
+        boolean help = false;
+        for (String arg : args) {
+            if (arg.equals("--help") || arg.equals("-h")) {
+                help = true;
+                continue;
+            }
+            int eq = arg.indexOf('=');
+            if (!arg.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("expected --key=value, got '" + arg + "'");
+            }
+            given.put(arg.substring(2, eq), arg.substring(eq + 1));
+        }
+        List<String> scenarios = new ArrayList<>(ALL_SCENARIOS);
+        Duration measured = Duration.ofSeconds(5);
+        Duration warmup = Duration.ofSeconds(2);
+        int size = 1024;
+        int reps = 3;
+        Path csv = Path.of("bench-results.csv");
+        for (Map.Entry<String, String> e : given.entrySet()) {
+            String value = e.getValue().strip();
+            switch (e.getKey()) {
+                case "scenarios" -> scenarios = List.of(value.split("\\s*,\\s*"));
+                case "seconds" -> measured = seconds("--seconds", value);
+                case "warmup" -> warmup = seconds("--warmup", value);
+                case "size" -> size = integer("--size", value);
+                case "reps" -> reps = integer("--reps", value);
+                case "csv" -> csv = Path.of(value);
+                default -> throw new IllegalArgumentException("unknown option --" + e.getKey());
+            }
+        }
+        return new BenchOptions(scenarios, measured, warmup, size, reps, csv, help);
+    }
+
+    private static Duration seconds(String option, String value) {
+        try {
+            return Duration.ofNanos(Math.round(Double.parseDouble(value) * 1e9));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " takes seconds, not '" + value + "'", e);
+        }
+    }
+
+    private static int integer(String option, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " takes a whole number, not '" + value + "'", e);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.warren.demo;
+
+/**
+ * The registry: for every scenario, who runs it on each side. This is the only place to edit
+ * when Warren's side of a scenario arrives, e.g.
+ * {@code Sides.rawOnly(new RawPublish())} becomes {@code Sides.of(new RawPublish(), new WarrenPublish())}.
+ *
+ * <p>A side that is absent (Warren's, for now) is shown as n/a: no number is ever made up for it.
+ */
+public final class Contenders {
+    private Contenders() {
+    }
+
+    /** publish-queue and publish-client-bound: confirmed publishes, 1 to 10000 Warren threads. */
+    static final Sides<PublishSetup> PUBLISH = Sides.rawOnly(new RawPublish());
+
+    /** consume: take and ack a prefilled queue at prefetch 100 and 1000. */
+    static final Sides<ConsumeSetup> CONSUME = Sides.rawOnly(new RawConsume());
+
+    /** rpc: direct reply-to calls with 1, 100 and 1000 in flight. */
+    static final Sides<RpcSetup> RPC = Sides.rawOnly(new RawRpc());
+
+    /** waiters/take: 100k virtual threads in {@code take()} on empty subscriptions (Warren only; null: not yet). */
+    static final WaitersContender WAITERS_TAKE = null;
+
+    /** waiters/call: 100k virtual threads in {@code call()} that no server answers (Warren only; null: not yet). */
+    static final WaitersContender WAITERS_CALL = null;
+}

@@ -1,0 +1,7 @@
+package dev.warren.demo;
+
+/** One measured run of one side of a row. */
+interface Measurement {
+    /** A short line for the progress log. */
+    String brief();
+}

@@ -1,0 +1,56 @@
+package dev.warren.demo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The results as CSV, one line per row; a figure that does not apply, or a side that was not
+ * measured, is an empty field (the table says which: "-" or n/a).
+ */
+final class ResultCsv {
+    static final String HEADER = "scenario,raw_per_s,warren_per_s,warren_over_raw,"
+            + "raw_cpu_us_per_op,warren_cpu_us_per_op,raw_p50_us,raw_p99_us,warren_p50_us,warren_p99_us,"
+            + "warren_heap_bytes_per_waiter,warren_wake_all_ms";
+
+    private ResultCsv() {
+    }
+
+    static void write(Path path, List<RowResult> results) throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add(HEADER);
+        for (RowResult r : results) {
+            Summary raw = r.raw();
+            Summary warren = r.warren();
+            lines.add(String.join(",",
+                    r.key(),
+                    number(raw, Summary::rate, "%.1f"),
+                    number(warren, Summary::rate, "%.1f"),
+                    format(r.ratio(), "%.4f"),
+                    number(raw, Summary::cpuMicrosPerOperation, "%.3f"),
+                    number(warren, Summary::cpuMicrosPerOperation, "%.3f"),
+                    number(raw, Summary::p50Micros, "%.1f"),
+                    number(raw, Summary::p99Micros, "%.1f"),
+                    number(warren, Summary::p50Micros, "%.1f"),
+                    number(warren, Summary::p99Micros, "%.1f"),
+                    number(warren, Summary::heapBytesPerWaiter, "%.1f"),
+                    number(warren, Summary::wakeAllMillis, "%.3f")));
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(path, lines);
+    }
+
+    private static String number(Summary s, java.util.function.ToDoubleFunction<Summary> figure, String format) {
+        return s == null ? "" : format(figure.applyAsDouble(s), format);
+    }
+
+    private static String format(double v, String format) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, format, v);
+    }
+}

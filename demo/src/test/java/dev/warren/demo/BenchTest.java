@@ -1,0 +1,35 @@
+package dev.warren.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the benchmark for one second per row: it checks the output, never the numbers' size. */
+class BenchTest {
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void writesTheCsvWithARawRateForEveryRow(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("results.csv");
+
+        Bench.main(new String[] {"--seconds=1", "--warmup=0", "--reps=1",
+            "--scenarios=publish-client-bound", "--csv=" + csv});
+
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines.getFirst()).isEqualTo("scenario,raw_per_s,warren_per_s,warren_over_raw,"
+                + "raw_cpu_us_per_op,warren_cpu_us_per_op,raw_p50_us,raw_p99_us,warren_p50_us,warren_p99_us,"
+                + "warren_heap_bytes_per_waiter,warren_wake_all_ms");
+        assertThat(lines.subList(1, lines.size()))
+                .extracting(line -> line.split(",", -1)[0])
+                .containsExactly("publish-client-bound/threads=1", "publish-client-bound/threads=100",
+                        "publish-client-bound/threads=1000", "publish-client-bound/threads=10000");
+        assertThat(lines.subList(1, lines.size()))
+                .allSatisfy(line -> assertThat(Double.parseDouble(line.split(",", -1)[1])).isPositive());
+    }
+}
