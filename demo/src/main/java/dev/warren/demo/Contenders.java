@@ -12,17 +12,17 @@ public final class Contenders {
     }
 
     /** publish-queue and publish-client-bound: confirmed publishes, 1 to 10000 Warren threads. */
-    static final Sides<PublishSetup> PUBLISH = Sides.rawOnly(new RawPublish());
+    static final Sides<PublishSetup> PUBLISH = Sides.of(new RawPublish(), new WarrenPublish());
 
     /** consume: take and ack a prefilled queue at prefetch 100 and 1000. */
-    static final Sides<ConsumeSetup> CONSUME = Sides.rawOnly(new RawConsume());
+    static final Sides<ConsumeSetup> CONSUME = Sides.of(new RawConsume(), new WarrenConsume());
 
     /** rpc: direct reply-to calls with 1, 100 and 1000 in flight. */
-    static final Sides<RpcSetup> RPC = Sides.rawOnly(new RawRpc());
+    static final Sides<RpcSetup> RPC = Sides.of(new RawRpc(), new WarrenRpc());
 
-    /** waiters/take: 100k virtual threads in {@code take()} on empty subscriptions (Warren only; null: not yet). */
-    static final WaitersContender WAITERS_TAKE = null;
+    /** waiters/take: 100k virtual threads in {@code take()} on empty subscriptions (Warren only). */
+    static final WaitersContender WAITERS_TAKE = new WarrenWaiters(WarrenWaiters.Kind.TAKE);
 
-    /** waiters/call: 100k virtual threads in {@code call()} that no server answers (Warren only; null: not yet). */
-    static final WaitersContender WAITERS_CALL = null;
+    /** waiters/call: 100k virtual threads in {@code call()} that no server answers (Warren only). */
+    static final WaitersContender WAITERS_CALL = new WarrenWaiters(WarrenWaiters.Kind.CALL);
 }

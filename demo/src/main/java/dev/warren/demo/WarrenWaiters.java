@@ -1,0 +1,105 @@
+package dev.warren.demo;
+
+import dev.warren.BlockingChannel;
+import dev.warren.BlockingConnection;
+import dev.warren.ClosedException;
+import dev.warren.Message;
+import dev.warren.Subscription;
+import dev.warren.Warren;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Warren's side of the waiters scenario: virtual threads parked in {@code take()} (on 100
+ * subscriptions of one channel) or in {@code call()} (to a queue nobody serves), all woken by
+ * the broker closing the channel.
+ */
+final class WarrenWaiters implements WaitersContender {
+    private static final int SUBSCRIPTIONS = 100;
+
+    /** What each parked thread is blocked in. */
+    enum Kind { TAKE, CALL }
+
+    private final Kind kind;
+
+    WarrenWaiters(Kind kind) {
+        this.kind = kind;
+    }
+
+    @Override
+    public ParkedWaiters park(WaitersSetup setup) throws Exception {
+        BlockingConnection conn = Warren.connect(setup.uri());
+        BlockingChannel ch = conn.openChannel();
+        List<Subscription> subs = new ArrayList<>();
+        if (kind == Kind.TAKE) {
+            for (int i = 0; i < SUBSCRIPTIONS; i++) {
+                subs.add(ch.consume(setup.queue()));
+            }
+        }
+        Message request = Message.of(new byte[16]);
+        LongAdder closed = new LongAdder();
+        CountDownLatch entered = new CountDownLatch(setup.waiters());
+        CountDownLatch ended = new CountDownLatch(setup.waiters());
+        List<Thread> threads = new ArrayList<>(setup.waiters());
+        for (int i = 0; i < setup.waiters(); i++) {
+            Subscription sub = kind == Kind.TAKE ? subs.get(i % SUBSCRIPTIONS) : null;
+            threads.add(Thread.ofVirtual().start(() -> {
+                entered.countDown();
+                try {
+                    if (sub != null) {
+                        sub.take();
+                    } else {
+                        ch.call("", setup.queue(), request, Duration.ofHours(1));
+                    }
+                } catch (ClosedException e) {
+                    closed.increment();
+                } catch (Exception e) {
+                    // Counted as not woken by the close: the scenario reports the shortfall.
+                } finally {
+                    ended.countDown();
+                }
+            }));
+        }
+        entered.await();
+        if (kind == Kind.CALL) {
+            // Each call has published its request before it parks for the reply.
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (ch.pendingCallCount() < setup.waiters() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+        Parking.awaitParked(threads, Duration.ofMinutes(2));
+        return new ParkedWaiters() {
+            @Override
+            public void provokeClose() throws Exception {
+                // From another channel's point of view nothing happens; this one gets 404 and closes.
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        ch.queueDeclarePassive("warren.bench.no-such-queue-" + System.nanoTime());
+                    } catch (Exception expected) {
+                        // ChannelClosedException 404: the point of the exercise.
+                    }
+                });
+            }
+
+            @Override
+            public long awaitAllWoken(Duration timeout) throws InterruptedException, TimeoutException {
+                if (!ended.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                    throw new TimeoutException(ended.getCount() + " waiters still blocked after " + timeout);
+                }
+                return closed.sum();
+            }
+
+            @Override
+            public void close() {
+                ch.close();
+                conn.close();
+            }
+        };
+    }
+}
