@@ -1,28 +1,12 @@
 package dev.warren.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
-
 /**
- * One published message waiting for its confirm: a one-shot latch with an outcome, lighter than
- * a {@code CompletableFuture} (no completion stack, no signaller object), because the publish
- * path creates one per message and the confirm path completes thousands per second from
- * amqp-client's reader thread.
+ * One published message waiting for its confirm; its outcome is {@link #ACKED} or the failure
+ * (a Warren exception, or the close).
  */
-final class Confirmation {
+final class Confirmation extends OneShot {
     /** The outcome of an ack. */
     static final Object ACKED = new Object();
-
-    private static final VarHandle OUTCOME;
-
-    static {
-        try {
-            OUTCOME = MethodHandles.lookup().findVarHandle(Confirmation.class, "outcome", Object.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     final String exchange;
     final String routingKey;
@@ -34,9 +18,6 @@ final class Confirmation {
     /** Set by a basic.return before the ack; read after the ack, on the same thread. */
     int returnCode;
     String returnText;
-
-    private volatile Object outcome;
-    private volatile Thread waiter;
 
     Confirmation(String exchange, String routingKey, com.rabbitmq.client.AMQP.BasicProperties properties,
             byte[] body, boolean mandatory, FailureListener onFailure) {
@@ -67,54 +48,10 @@ final class Confirmation {
         }
     }
 
-    /** Sets the outcome once ({@link #ACKED} or a Throwable); wakes the waiter. Never blocks. */
-    boolean complete(Object result) {
-        if (OUTCOME.compareAndSet(this, null, result)) {
-            Thread w = waiter;
-            if (w != null) {
-                LockSupport.unpark(w);
-            }
-            if (result != ACKED && onFailure != null) {
-                onFailure.failed(result);
-            }
-            return true;
-        }
-        return false;
-    }
-
-    boolean isDone() {
-        return outcome != null;
-    }
-
-    /**
-     * Waits for the outcome until {@code deadline} ({@link System#nanoTime()}; 0 for none).
-     *
-     * @return the outcome, or null when the deadline passed first
-     */
-    Object await(long deadline) throws InterruptedException {
-        Object o = outcome;
-        if (o != null) {
-            return o;
-        }
-        waiter = Thread.currentThread();
-        try {
-            while ((o = outcome) == null) {
-                if (Thread.interrupted()) {
-                    throw new InterruptedException();
-                }
-                if (deadline == 0) {
-                    LockSupport.park(this);
-                } else {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return null;
-                    }
-                    LockSupport.parkNanos(this, left);
-                }
-            }
-            return o;
-        } finally {
-            waiter = null;
+    @Override
+    void completed(Object result) {
+        if (result != ACKED && onFailure != null) {
+            onFailure.failed(result);
         }
     }
 }

@@ -88,7 +88,7 @@ public final class Publisher {
             boolean mandatory) throws InterruptedException {
         long deadline = deadline();
         Confirmation c = send(exchange, routingKey, props, body, mandatory, deadline);
-        WarrenException failure = outcome(c, deadline);
+        RuntimeException failure = outcome(c, deadline);
         if (failure != null) {
             throw failure;
         }
@@ -115,7 +115,7 @@ public final class Publisher {
     }
 
     /** The second half: waits for the outcome; returns the failure to throw, or null on an ack. */
-    WarrenException outcome(Confirmation c, long deadline) throws InterruptedException {
+    RuntimeException outcome(Confirmation c, long deadline) throws InterruptedException {
         Object o;
         try {
             o = c.await(deadline);
@@ -128,13 +128,8 @@ public final class Publisher {
         if (o == Confirmation.ACKED) {
             return null;
         }
-        if (o instanceof ClosedException closed) {
-            return closed.forCaller();
-        }
-        if (o instanceof WarrenException w) {
-            return w;
-        }
-        throw ctx.translate((Throwable) o);
+        // A Warren exception as it is (the close as a copy for this caller), anything else mapped.
+        return ctx.translate((Throwable) o);
     }
 
     /** Publishes several messages, all in flight at once, and collects each one's outcome. */
@@ -153,9 +148,11 @@ public final class Publisher {
         }
         for (int i = 0; i < sent.length; i++) {
             if (sent[i] != null) {
-                WarrenException f = outcome(sent[i], deadline);
-                if (f != null) {
-                    failures.put(i, f);
+                RuntimeException f = outcome(sent[i], deadline);
+                if (f instanceof WarrenException w) {
+                    failures.put(i, w);
+                } else if (f != null) {
+                    throw f;
                 }
             }
         }

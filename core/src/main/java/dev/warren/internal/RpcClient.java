@@ -11,15 +11,11 @@ import dev.warren.Message;
 import dev.warren.PublishTimeoutException;
 import dev.warren.RpcTimeoutException;
 import dev.warren.UnroutableException;
-import dev.warren.WarrenException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,12 +125,6 @@ public final class RpcClient {
             }
             if (o instanceof Delivery reply) {
                 return reply;
-            }
-            if (o instanceof ClosedException c) {
-                throw c.forCaller();
-            }
-            if (o instanceof WarrenException w) {
-                throw w;
             }
             throw ctx.translate((Throwable) o);
         } finally {
@@ -267,22 +257,9 @@ public final class RpcClient {
      * is the reply {@link Delivery} or a failure. It is also its request's failure listener, so
      * hooking the confirm costs no allocation.
      */
-    static final class Call implements Confirmation.FailureListener {
-        private static final VarHandle OUTCOME;
-
-        static {
-            try {
-                OUTCOME = MethodHandles.lookup().findVarHandle(Call.class, "outcome", Object.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
+    static final class Call extends OneShot implements Confirmation.FailureListener {
         /** The outcome of a call that stopped waiting at its deadline. */
         private static final Object TIMED_OUT = new Object();
-
-        private volatile Object outcome;
-        private volatile Thread waiter;
 
         @Override
         public void failed(Object failure) {
@@ -294,50 +271,13 @@ public final class RpcClient {
             return true;
         }
 
-        /** Sets the outcome once; wakes the waiter. Never blocks. */
-        boolean complete(Object result) {
-            if (OUTCOME.compareAndSet(this, null, result)) {
-                Thread w = waiter;
-                if (w != null) {
-                    LockSupport.unpark(w);
-                }
-                return true;
-            }
-            return false;
-        }
-
         /**
          * Marks the call timed out so that a reply arriving now counts as dropped.
          *
          * @return null, or the outcome that was set first
          */
         Object timeOut() {
-            Object o = OUTCOME.compareAndExchange(this, null, TIMED_OUT);
-            return o;
-        }
-
-        /** The outcome, or null when {@code deadline} ({@link System#nanoTime()}) passed first. */
-        Object await(long deadline) throws InterruptedException {
-            Object o = outcome;
-            if (o != null) {
-                return o;
-            }
-            waiter = Thread.currentThread();
-            try {
-                while ((o = outcome) == null) {
-                    if (Thread.interrupted()) {
-                        throw new InterruptedException();
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return null;
-                    }
-                    LockSupport.parkNanos(this, left);
-                }
-                return o;
-            } finally {
-                waiter = null;
-            }
+            return claim(TIMED_OUT);
         }
     }
 }

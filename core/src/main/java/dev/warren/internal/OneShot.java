@@ -1,0 +1,90 @@
+package dev.warren.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A one-shot latch with an outcome, for the two waits that happen once per message: a publish
+ * waiting for its confirm and a call waiting for its reply. Lighter than a
+ * {@code CompletableFuture} (no completion stack, no signaller object), because the completing
+ * side is amqp-client's reader or dispatch thread, thousands of times per second.
+ */
+abstract class OneShot {
+    private static final VarHandle OUTCOME;
+
+    static {
+        try {
+            OUTCOME = MethodHandles.lookup().findVarHandle(OneShot.class, "outcome", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private volatile Object outcome;
+    private volatile Thread waiter;
+
+    /** Sets the outcome if none is set; wakes the waiter. Never blocks. */
+    boolean complete(Object result) {
+        if (OUTCOME.compareAndSet(this, null, result)) {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
+            completed(result);
+            return true;
+        }
+        return false;
+    }
+
+    /** Called once, on the completing thread, after the outcome was set; must not block. */
+    void completed(Object result) {
+    }
+
+    /**
+     * Sets {@code result} if no outcome is set yet, without waking anyone (the caller is the
+     * waiter).
+     *
+     * @return null if it was set, else the outcome that was there first
+     */
+    Object claim(Object result) {
+        return OUTCOME.compareAndExchange(this, null, result);
+    }
+
+    boolean isDone() {
+        return outcome != null;
+    }
+
+    /**
+     * Waits for the outcome until {@code deadline} ({@link System#nanoTime()}; 0 for none).
+     *
+     * @return the outcome, or null when the deadline passed first
+     * @throws InterruptedException when interrupted first
+     */
+    Object await(long deadline) throws InterruptedException {
+        Object o = outcome;
+        if (o != null) {
+            return o;
+        }
+        waiter = Thread.currentThread();
+        try {
+            while ((o = outcome) == null) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                if (deadline == 0) {
+                    LockSupport.park(this);
+                } else {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return null;
+                    }
+                    LockSupport.parkNanos(this, left);
+                }
+            }
+            return o;
+        } finally {
+            waiter = null;
+        }
+    }
+}
