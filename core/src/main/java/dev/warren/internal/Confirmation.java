@@ -15,6 +15,8 @@ final class Confirmation extends OneShot {
     final boolean mandatory;
     /** Told of a failure (anything but an ack) as it is set, or null; see {@link FailureListener}. */
     final FailureListener onFailure;
+    /** Its sequence number, set when it is written (under the write lock). */
+    long seq;
     /** Set by a basic.return before the ack; read after the ack, on the same thread. */
     int returnCode;
     String returnText;

@@ -69,7 +69,7 @@ abstract class OneShot {
         waiter = Thread.currentThread();
         try {
             while ((o = outcome) == null) {
-                if (Thread.interrupted()) {
+                if (Thread.currentThread().isInterrupted() && Thread.interrupted()) {
                     throw new InterruptedException();
                 }
                 if (deadline == 0) {

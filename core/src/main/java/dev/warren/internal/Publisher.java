@@ -13,9 +13,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -45,7 +43,9 @@ public final class Publisher {
     private final Semaphore room;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Confirmation> toWrite = new ConcurrentLinkedQueue<>();
-    private final ConcurrentSkipListMap<Long, Confirmation> unconfirmed = new ConcurrentSkipListMap<>();
+    private final ConfirmTable unconfirmed;
+    private final java.util.function.Consumer<Confirmation> onAck = this::acked;
+    private final java.util.function.Consumer<Confirmation> onNack = this::nacked;
 
     public Publisher(ChannelContext ctx, BlockedGate gate, int maxUnconfirmed, Duration timeout) {
         this.ctx = ctx;
@@ -54,6 +54,7 @@ public final class Publisher {
         this.timeout = timeout;
         this.maxUnconfirmed = maxUnconfirmed;
         this.room = new Semaphore(maxUnconfirmed);
+        this.unconfirmed = new ConfirmTable(maxUnconfirmed);
         raw.addConfirmListener(new ConfirmListener() {
             @Override
             public void handleAck(long tag, boolean multiple) {
@@ -263,19 +264,24 @@ public final class Publisher {
      */
     private void settle(long tag, boolean multiple, boolean ack) {
         if (multiple) {
-            NavigableMap<Long, Confirmation> head = unconfirmed.headMap(tag, true);
-            Map.Entry<Long, Confirmation> e;
-            while ((e = head.pollFirstEntry()) != null) {
-                room.release();
-                resolve(e.getValue(), ack);
-            }
+            unconfirmed.removeUpTo(tag, ack ? onAck : onNack);
         } else {
-            Confirmation c = unconfirmed.remove(tag);
+            Confirmation c = unconfirmed.removeOne(tag);
             if (c != null) {
                 room.release();
                 resolve(c, ack);
             }
         }
+    }
+
+    private void acked(Confirmation c) {
+        room.release();
+        resolve(c, true);
+    }
+
+    private void nacked(Confirmation c) {
+        room.release();
+        resolve(c, false);
     }
 
     private static void resolve(Confirmation c, boolean ack) {
@@ -309,9 +315,6 @@ public final class Publisher {
         while ((c = toWrite.poll()) != null) {
             c.complete(closed);
         }
-        Map.Entry<Long, Confirmation> e;
-        while ((e = unconfirmed.pollFirstEntry()) != null) {
-            e.getValue().complete(closed);
-        }
+        unconfirmed.drain(unsettled -> unsettled.complete(closed));
     }
 }

@@ -103,7 +103,8 @@ public final class Scope {
                 }
             }
         }
-        boolean interrupted = Thread.interrupted();
+        // isInterrupted() first: it is a plain read, Thread.interrupted() takes a lock on a virtual thread.
+        boolean interrupted = Thread.currentThread().isInterrupted() && Thread.interrupted();
         try {
             return call.call();
         } finally {

@@ -1,0 +1,109 @@
+package dev.warren.internal;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+
+/**
+ * The messages of one channel awaiting their confirm, by sequence number. A ring indexed by
+ * the sequence number serves the usual case without allocating; a message whose slot is still
+ * taken by an older one (the broker confirms out of order across queues) goes to a side map.
+ *
+ * <p>Sequence numbers are added in increasing order by one writer at a time (under the
+ * publisher's write lock); confirms remove them on amqp-client's reader thread; a failed write
+ * or the close may remove them from other threads. Every removal is a compare-and-set, so each
+ * message is taken exactly once.
+ */
+final class ConfirmTable {
+    private final AtomicReferenceArray<Confirmation> ring;
+    private final int mask;
+    private final ConcurrentHashMap<Long, Confirmation> overflow = new ConcurrentHashMap<>();
+    /** No message below this sequence number is in the table; advanced by the reader thread. */
+    private long lowest = 1;
+
+    ConfirmTable(int maxUnconfirmed) {
+        // At least twice the bound, so that in-order confirms never collide; larger bounds share
+        // a capped ring and use the side map for the rest.
+        int size = Integer.highestOneBit(Math.min(Math.max(64, maxUnconfirmed), 1 << 15) * 2 - 1) << 1;
+        ring = new AtomicReferenceArray<>(size);
+        mask = size - 1;
+    }
+
+    void put(long seq, Confirmation c) {
+        c.seq = seq;
+        if (!ring.compareAndSet(index(seq), null, c)) {
+            overflow.put(seq, c);
+        }
+    }
+
+    /** The message with this sequence number, left in the table; null if there is none. */
+    Confirmation get(long seq) {
+        Confirmation c = ring.get(index(seq));
+        return c != null && c.seq == seq ? c : overflow.get(seq);
+    }
+
+    /** Takes the message with this sequence number out; null if there is none. */
+    Confirmation remove(long seq) {
+        int i = index(seq);
+        Confirmation c = ring.get(i);
+        if (c != null && c.seq == seq && ring.compareAndSet(i, c, null)) {
+            return c;
+        }
+        return overflow.remove(seq);
+    }
+
+    /** Takes {@code c} out if it is still in; whether it was. */
+    boolean remove(long seq, Confirmation c) {
+        return ring.compareAndSet(index(seq), c, null) || overflow.remove(seq, c);
+    }
+
+    /** On the reader thread: takes out every message up to {@code tag} (a multiple confirm). */
+    void removeUpTo(long tag, Consumer<Confirmation> each) {
+        for (long s = lowest; s <= tag; s++) {
+            Confirmation c = remove(s);
+            if (c != null) {
+                each.accept(c);
+            }
+        }
+        if (!overflow.isEmpty()) {
+            for (Long s : overflow.keySet()) {
+                if (s <= tag) {
+                    Confirmation c = overflow.remove(s);
+                    if (c != null) {
+                        each.accept(c);
+                    }
+                }
+            }
+        }
+        lowest = Math.max(lowest, tag + 1);
+    }
+
+    /** On the reader thread: takes out one message (a single confirm). */
+    Confirmation removeOne(long tag) {
+        Confirmation c = remove(tag);
+        if (tag == lowest) {
+            lowest++;
+        }
+        return c;
+    }
+
+    /** Takes out every message, on any thread (the close). */
+    void drain(Consumer<Confirmation> each) {
+        for (int i = 0; i < ring.length(); i++) {
+            Confirmation c = ring.getAndSet(i, null);
+            if (c != null) {
+                each.accept(c);
+            }
+        }
+        for (Long s : overflow.keySet()) {
+            Confirmation c = overflow.remove(s);
+            if (c != null) {
+                each.accept(c);
+            }
+        }
+    }
+
+    private int index(long seq) {
+        return (int) seq & mask;
+    }
+}
