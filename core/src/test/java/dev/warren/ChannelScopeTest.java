@@ -39,9 +39,9 @@ class ChannelScopeTest {
         CompletableFuture<Throwable> close = new CompletableFuture<>();
         CompletableFuture<Throwable> fork = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
-            join.complete(caught(ch::join));
-            close.complete(caught(ch::close));
-            fork.complete(caught(() -> ch.fork(() -> 1)));
+            join.complete(TestSupport.caught(ch::join));
+            close.complete(TestSupport.caught(ch::close));
+            fork.complete(TestSupport.caught(() -> ch.fork(() -> 1)));
         }).join();
         assertThat(join.get()).isInstanceOf(WrongThreadException.class).hasMessageContaining("join");
         assertThat(close.get()).isInstanceOf(WrongThreadException.class).hasMessageContaining("close");
@@ -186,16 +186,4 @@ class ChannelScopeTest {
         b.close();
     }
 
-    private interface Action {
-        void run() throws Exception;
-    }
-
-    private static Throwable caught(Action a) {
-        try {
-            a.run();
-            return null;
-        } catch (Throwable t) {
-            return t;
-        }
-    }
 }

@@ -66,7 +66,7 @@ class CloseRaceTest {
         StubChannel stub = new StubChannel(7);
         ChannelContext ctx = new ChannelContext(stub.channel, "stub");
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-        Thread waiter = Thread.ofVirtual().start(() -> outcome.complete(caught(() -> ctx.await(new CompletableFuture<>()))));
+        Thread waiter = Thread.ofVirtual().start(() -> outcome.complete(TestSupport.caught(() -> ctx.await(new CompletableFuture<>()))));
         awaitParkedIn(waiter, "await");
         assertThat(ctx.pendingCount()).isEqualTo(1);
         stub.fire(stub.channelError());
@@ -82,7 +82,7 @@ class CloseRaceTest {
         CompletableFuture<Boolean> interruptedAfter = new CompletableFuture<>();
         java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
         Thread waiter = Thread.ofVirtual().unstarted(() -> {
-            outcome.complete(caught(() -> ctx.await(new CompletableFuture<>())));
+            outcome.complete(TestSupport.caught(() -> ctx.await(new CompletableFuture<>())));
             while (!fired.get()) {
                 Thread.onSpinWait();
             }
@@ -119,7 +119,7 @@ class CloseRaceTest {
         StubChannel stub = new StubChannel(7);
         ChannelContext ctx = new ChannelContext(stub.channel, "stub");
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> outcome.complete(caught(() -> ctx.rpc(declare("q")))));
+        Thread.ofVirtual().start(() -> outcome.complete(TestSupport.caught(() -> ctx.rpc(declare("q")))));
         StubChannel.Rpc inFlight = stub.rpcs.take();
         // amqp-client fails the method in flight with the signal first, then calls the listeners.
         stub.fire(stub.channelError(), inFlight);
@@ -149,7 +149,7 @@ class CloseRaceTest {
         StubChannel stub = new StubChannel(7);
         ChannelContext ctx = new ChannelContext(stub.channel, "stub");
         CompletableFuture<Throwable> first = new CompletableFuture<>();
-        Thread a = Thread.ofVirtual().start(() -> first.complete(caught(() -> ctx.rpc(declare("a")))));
+        Thread a = Thread.ofVirtual().start(() -> first.complete(TestSupport.caught(() -> ctx.rpc(declare("a")))));
         StubChannel.Rpc sentA = stub.rpcs.take();
         awaitParkedIn(a, "await");
         a.interrupt();
@@ -387,16 +387,4 @@ class CloseRaceTest {
         }
     }
 
-    private interface Action {
-        void run() throws Exception;
-    }
-
-    private static Throwable caught(Action a) {
-        try {
-            a.run();
-            return null;
-        } catch (Throwable t) {
-            return t;
-        }
-    }
 }

@@ -177,25 +177,13 @@ class ForcedCloseTest {
 
         CompletableFuture<Throwable> queuedOutsider = new CompletableFuture<>();
         Thread q = Thread.ofVirtual().start(() -> queuedOutsider.complete(
-                caught(() -> ch.queueDeclare(QueueSpec.serverNamed()))));
+                TestSupport.caught(() -> ch.queueDeclare(QueueSpec.serverNamed()))));
         awaitParkedIn(q, "acquireSlot");
         CompletableFuture<Throwable> awaitingOutsider = new CompletableFuture<>();
         Thread a = Thread.ofVirtual().start(() -> awaitingOutsider.complete(
-                caught(() -> ch.context().await(new CompletableFuture<>()))));
+                TestSupport.caught(() -> ch.context().await(new CompletableFuture<>()))));
         awaitParkedIn(a, "await");
         return new Pending(ch, sleepers, holder, declares, queuedOutsider, awaitingOutsider, List.of(q, a));
     }
 
-    private interface Action {
-        void run() throws Exception;
-    }
-
-    private static Throwable caught(Action a) {
-        try {
-            a.run();
-            return null;
-        } catch (Throwable t) {
-            return t;
-        }
-    }
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PublishTest {
 
     private static String unique(String what) {
-        return "warren.publish." + what + "." + System.nanoTime();
+        return TestSupport.unique("publish." + what);
     }
 
     @Test
@@ -142,7 +142,7 @@ class PublishTest {
                             return null;
                         }));
                     }
-                    awaitTrue(conn::isBlocked, "the connection to be blocked");
+                    assertThat(TestSupport.awaitTrue(conn::isBlocked, Duration.ofSeconds(30))).as("connection blocked").isTrue();
                     // Blocked: no publish can have been confirmed, since the broker stopped reading.
                     assertThat(publishes).noneMatch(Future::isDone);
                 } finally {
@@ -211,7 +211,8 @@ class PublishTest {
                         }
                     }));
                 }
-                awaitTrue(() -> ch.unconfirmedCount() == 500 || conn.isBlocked(), "publishes in flight");
+                assertThat(TestSupport.awaitTrue(() -> ch.unconfirmedCount() == 500 || conn.isBlocked(),
+                        Duration.ofSeconds(30))).as("publishes in flight").isTrue();
                 admin.closeConnection(name, "test closes it");
             } finally {
                 admin.clearMemoryAlarm();
@@ -325,16 +326,6 @@ class PublishTest {
                     .isInstanceOf(IllegalArgumentException.class);
             assertThat(ch.unwrap().getNextPublishSeqNo()).isEqualTo(1);
             assertThat(ch.isOpen()).isTrue();
-        }
-    }
-
-    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(5);
         }
     }
 }

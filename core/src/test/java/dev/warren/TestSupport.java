@@ -79,4 +79,19 @@ final class TestSupport {
                 && Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals(method)), Duration.ofSeconds(10));
         assertThat(parked).as("%s parked in %s; stack: %s", t, method, Arrays.toString(t.getStackTrace())).isTrue();
     }
+
+    /** Something a test runs to see what it throws. */
+    interface Action {
+        void run() throws Exception;
+    }
+
+    /** What {@code a} threw, or null if it returned. */
+    static Throwable caught(Action a) {
+        try {
+            a.run();
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
 }
