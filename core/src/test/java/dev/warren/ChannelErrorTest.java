@@ -35,11 +35,7 @@ class ChannelErrorTest {
             CountDownLatch asleep = new CountDownLatch(3);
             List<Subtask<?>> sleepers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                sleepers.add(ch.fork(() -> {
-                    asleep.countDown();
-                    Thread.sleep(Duration.ofDays(1));
-                    return null;
-                }));
+                sleepers.add(TestSupport.sleeper(ch, asleep));
             }
             asleep.await();
             // Hold the FIFO slot so that all five declares are queued before the first is sent.
@@ -104,8 +100,8 @@ class ChannelErrorTest {
             BlockingChannel failing = conn.openChannel();
             BlockingChannel other = conn.openChannel();
             CountDownLatch asleep = new CountDownLatch(2);
-            Subtask<?> failingSleeper = sleeper(failing, asleep);
-            Subtask<?> otherSleeper = sleeper(other, asleep);
+            Subtask<?> failingSleeper = TestSupport.sleeper(failing, asleep);
+            Subtask<?> otherSleeper = TestSupport.sleeper(other, asleep);
             asleep.await();
             String missing = unique("missing");
             assertThatThrownBy(() -> failing.queueDeclarePassive(missing))
@@ -155,13 +151,6 @@ class ChannelErrorTest {
         }
     }
 
-    private static Subtask<?> sleeper(BlockingChannel ch, CountDownLatch asleep) {
-        return ch.fork(() -> {
-            asleep.countDown();
-            Thread.sleep(Duration.ofDays(1));
-            return null;
-        });
-    }
 
     private static void awaitUninterruptibly(CountDownLatch latch) {
         boolean interrupted = false;

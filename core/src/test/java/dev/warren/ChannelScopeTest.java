@@ -97,11 +97,7 @@ class ChannelScopeTest {
         CountDownLatch asleep = new CountDownLatch(3);
         Subtask<?>[] sleepers = new Subtask<?>[3];
         for (int i = 0; i < sleepers.length; i++) {
-            sleepers[i] = ch.fork(() -> {
-                asleep.countDown();
-                Thread.sleep(Duration.ofDays(1));
-                return null;
-            });
+            sleepers[i] = TestSupport.sleeper(ch, asleep);
         }
         asleep.await();
         IllegalStateException boom = new IllegalStateException("boom");
@@ -130,11 +126,7 @@ class ChannelScopeTest {
         int before = Scope.liveThreads();
         BlockingChannel ch = conn.openChannel();
         CountDownLatch asleep = new CountDownLatch(1);
-        Subtask<?> sleeper = ch.fork(() -> {
-            asleep.countDown();
-            Thread.sleep(Duration.ofDays(1));
-            return null;
-        });
+        Subtask<?> sleeper = TestSupport.sleeper(ch, asleep);
         asleep.await();
         ch.close();
         assertThat(sleeper.state()).isEqualTo(Subtask.State.FAILED);
@@ -165,11 +157,7 @@ class ChannelScopeTest {
         BlockingChannel a = conn.openChannel();
         BlockingChannel b = conn.openChannel();
         CountDownLatch asleep = new CountDownLatch(1);
-        Subtask<?> sleeper = b.fork(() -> {
-            asleep.countDown();
-            Thread.sleep(Duration.ofDays(1));
-            return null;
-        });
+        Subtask<?> sleeper = TestSupport.sleeper(b, asleep);
         asleep.await();
         assertThat(conn.openChannelCount()).isEqualTo(2);
         conn.close();

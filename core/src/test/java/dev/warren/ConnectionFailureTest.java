@@ -78,11 +78,7 @@ class ConnectionFailureTest {
         try {
             BlockingChannel ch = conn.openChannel();
             CountDownLatch asleep = new CountDownLatch(1);
-            Subtask<?> sleeper = ch.fork(() -> {
-                asleep.countDown();
-                Thread.sleep(Duration.ofDays(1));
-                return null;
-            });
+            Subtask<?> sleeper = TestSupport.sleeper(ch, asleep);
             asleep.await();
             CompletableFuture<Throwable> waiter = new CompletableFuture<>();
             Thread t = Thread.ofVirtual().start(() -> {

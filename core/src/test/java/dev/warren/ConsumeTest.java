@@ -196,21 +196,7 @@ class ConsumeTest {
         String q = declare(ch, "deleted");
         Subscription sub = ch.consume(q);
         List<Throwable> outcomes = new CopyOnWriteArrayList<>();
-        CountDownLatch started = new CountDownLatch(10);
-        CountDownLatch ended = new CountDownLatch(10);
-        for (int i = 0; i < 10; i++) {
-            Thread.ofVirtual().start(() -> {
-                started.countDown();
-                try {
-                    sub.take();
-                    outcomes.add(new AssertionError("took a delivery"));
-                } catch (Throwable e) {
-                    outcomes.add(e);
-                }
-                ended.countDown();
-            });
-        }
-        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        CountDownLatch ended = startTakers(sub, 10, outcomes);
         BlockingChannel other = conn.openChannel();
         other.queueDelete(q);
         assertThat(ended.await(10, TimeUnit.SECONDS)).isTrue();
@@ -255,22 +241,8 @@ class ConsumeTest {
         Subscription sub = ch.consume(q);
         awaitAllDelivered(q);
         List<Throwable> outcomes = new CopyOnWriteArrayList<>();
-        CountDownLatch started = new CountDownLatch(takers);
-        CountDownLatch ended = new CountDownLatch(takers);
         Delivery first = sub.take();
-        for (int i = 0; i < takers; i++) {
-            Thread.ofVirtual().start(() -> {
-                started.countDown();
-                try {
-                    sub.take();
-                    outcomes.add(new AssertionError("took a delivery"));
-                } catch (Throwable e) {
-                    outcomes.add(e);
-                }
-                ended.countDown();
-            });
-        }
-        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        CountDownLatch ended = startTakers(sub, takers, outcomes);
         assertThatThrownBy(() -> ch.queueDeclarePassive("warren.consume.missing"))
                 .isInstanceOf(ChannelClosedException.class);
         assertThat(ended.await(10, TimeUnit.SECONDS)).isTrue();
@@ -468,9 +440,39 @@ class ConsumeTest {
     }
 
     /** Waits until the broker has handed every ready message of the queue to a consumer. */
-    private void awaitAllDelivered(String q) throws Exception {
-        while (queues.ready(q) > 0) {
-            Thread.sleep(10); // polls broker state; no thread of ours is waited for here
+    private void awaitAllDelivered(String q) {
+        assertThat(TestSupport.awaitTrue(() -> {
+            try {
+                return queues.ready(q) == 0;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, Duration.ofSeconds(10))).as("all of %s delivered", q).isTrue();
+    }
+
+    /**
+     * Starts {@code n} virtual threads that each block in {@code take()} and record what it
+     * threw (a delivery is recorded as an error), and returns once all have started.
+     *
+     * @return counted down as each taker ends
+     */
+    private static CountDownLatch startTakers(Subscription sub, int n, List<Throwable> outcomes)
+            throws InterruptedException {
+        CountDownLatch started = new CountDownLatch(n);
+        CountDownLatch ended = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            Thread.ofVirtual().start(() -> {
+                started.countDown();
+                try {
+                    sub.take();
+                    outcomes.add(new AssertionError("took a delivery"));
+                } catch (Throwable e) {
+                    outcomes.add(e);
+                }
+                ended.countDown();
+            });
         }
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        return ended;
     }
 }

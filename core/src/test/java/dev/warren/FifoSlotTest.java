@@ -28,24 +28,8 @@ class FifoSlotTest {
     @Test
     void interruptingACallerQueuedForTheSlotLeavesTheChannelInStep(RabbitBroker broker) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            CountDownLatch held = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            Thread holder = Thread.ofVirtual().start(() -> {
-                try {
-                    ch.context().rawRpc(() -> {
-                        held.countDown();
-                        try {
-                            release.await();
-                        } catch (InterruptedException e) {
-                            throw new java.io.InterruptedIOException();
-                        }
-                        return null;
-                    });
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            held.await();
+            Thread holder = TestSupport.holdSlot(ch, release);
             String[] names = {unique("first"), unique("interrupted"), unique("third")};
             List<CompletableFuture<DeclaredQueue>> results = new ArrayList<>();
             List<Thread> callers = new ArrayList<>();

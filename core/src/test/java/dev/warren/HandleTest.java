@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -195,13 +196,18 @@ class HandleTest {
         sub.close();
     }
 
-    private static Delivery awaitGet(BlockingChannel ch, String q) throws Exception {
-        for (;;) {
-            var d = ch.get(q);
-            if (d.isPresent()) {
-                return d.get();
+    /** Polls with basic.get, up to a deadline: dead-lettering is asynchronous on the broker. */
+    private static Delivery awaitGet(BlockingChannel ch, String q) {
+        AtomicReference<Delivery> got = new AtomicReference<>();
+        assertThat(TestSupport.awaitTrue(() -> {
+            try {
+                ch.get(q).ifPresent(got::set);
+                return got.get() != null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
-            Thread.sleep(10); // polls broker state (dead-lettering is asynchronous)
-        }
+        }, Duration.ofSeconds(10))).as("a message in %s", q).isTrue();
+        return got.get();
     }
 }

@@ -71,27 +71,8 @@ class LeakTest {
             // 1000 subtasks that are cancelled by the close: asleep, queued for the FIFO slot, or
             // waiting on an operation of the pending registry.
             for (BlockingChannel ch : channels) {
-                // The slot is held by a thread outside the scope, for as long as the test says:
-                // amqp-client's own blocking methods (rawRpc) are shielded from cancellation,
-                // since an interrupt during their socket write would close the connection.
-                CountDownLatch held = new CountDownLatch(1);
-                Thread holder = Thread.ofPlatform().start(() -> {
-                    try {
-                        ch.context().rawRpc(() -> {
-                            held.countDown();
-                            try {
-                                release.await();
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                            return null;
-                        });
-                    } catch (InterruptedException | RuntimeException e) {
-                        // The channel closes while it holds the slot: that is the point.
-                    }
-                });
+                Thread holder = TestSupport.holdSlot(ch, release);
                 holders.add(holder);
-                held.await();
                 started.countDown();
                 for (int i = 1; i < PER_CHANNEL; i++) {
                     Subtask<?> s = switch (i % 3) {

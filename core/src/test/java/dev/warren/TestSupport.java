@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -93,5 +94,40 @@ final class TestSupport {
         } catch (Throwable t) {
             return t;
         }
+    }
+
+    /** Forks a subtask that counts {@code asleep} down, then sleeps a day unless it is cancelled. */
+    static Subtask<?> sleeper(BlockingChannel ch, CountDownLatch asleep) {
+        return ch.fork(() -> {
+            asleep.countDown();
+            Thread.sleep(Duration.ofDays(1));
+            return null;
+        });
+    }
+
+    /**
+     * Holds the channel's FIFO slot from a thread outside its scope until {@code release} is
+     * counted down or the channel closes, and returns once the slot is held. Outside the scope
+     * because amqp-client's own blocking methods (rawRpc) are shielded from cancellation.
+     */
+    static Thread holdSlot(BlockingChannel ch, CountDownLatch release) throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().start(() -> {
+            try {
+                ch.context().rawRpc(() -> {
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                });
+            } catch (InterruptedException | RuntimeException e) {
+                // The channel closed while it held the slot.
+            }
+        });
+        held.await();
+        return holder;
     }
 }
