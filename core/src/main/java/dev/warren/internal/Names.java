@@ -35,6 +35,11 @@ public final class Names {
     }
 
     private static String checkLength(String name, String what) {
+        // A char is at most 3 bytes in UTF-8: short names (every routing key on the publish
+        // path, typically) need no encoding to be checked.
+        if (name.length() * 3 <= MAX_BYTES) {
+            return name;
+        }
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_BYTES) {
             throw new IllegalArgumentException(what + " is " + bytes + " bytes long in UTF-8; AMQP allows at most "
