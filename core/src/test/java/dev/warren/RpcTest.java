@@ -1,5 +1,6 @@
 package dev.warren;
 
+import static dev.warren.TestSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -119,6 +120,20 @@ class RpcTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
         assertThat(client.pendingCallCount()).isZero();
         assertThat(client.isOpen()).isTrue();
+    }
+
+    @Test
+    void shortTimeoutBehindALongerPendingCallStillFiresOnTime() throws Exception {
+        String q = queue("mixed-timeouts");
+        Subtask<Object> patient = client.fork(() -> client.call("", q, Message.text("patient"), LONG));
+        awaitTrue(() -> client.pendingCallCount() == 1, Duration.ofSeconds(10));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client.call("", q, Message.text("hasty"), Duration.ofMillis(200)))
+                .isInstanceOf(RpcTimeoutException.class);
+        // Well before the patient call's 30 s: its deadline must not hold back the earlier one.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(200), Duration.ofSeconds(5));
+        assertThat(patient.state()).isEqualTo(Subtask.State.UNAVAILABLE);
+        assertThat(client.pendingCallCount()).isEqualTo(1);
     }
 
     @Test

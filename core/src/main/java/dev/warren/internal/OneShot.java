@@ -41,16 +41,6 @@ abstract class OneShot {
     void completed(Object result) {
     }
 
-    /**
-     * Sets {@code result} if no outcome is set yet, without waking anyone (the caller is the
-     * waiter).
-     *
-     * @return null if it was set, else the outcome that was there first
-     */
-    Object claim(Object result) {
-        return OUTCOME.compareAndExchange(this, null, result);
-    }
-
     boolean isDone() {
         return outcome != null;
     }

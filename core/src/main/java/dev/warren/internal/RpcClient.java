@@ -42,6 +42,7 @@ public final class RpcClient {
     private final ChannelContext ctx;
     private final Publisher publisher;
     private final ConcurrentHashMap<String, Call> calls = new ConcurrentHashMap<>();
+    private final CallTimeouts timeouts;
     /** Distinguishes this channel's ids from those of other channels in logs and broker traces. */
     private final String idPrefix = Long.toString(CLIENTS.incrementAndGet(), 36) + '.';
     private final AtomicLong nextId = new AtomicLong();
@@ -55,6 +56,7 @@ public final class RpcClient {
     public RpcClient(ChannelContext ctx, Publisher publisher) {
         this.ctx = ctx;
         this.publisher = publisher;
+        this.timeouts = new CallTimeouts(calls.values(), "warren-ch" + ctx.number() + "-call-timeouts");
     }
 
     /** Calls waiting for their reply right now. */
@@ -89,13 +91,13 @@ public final class RpcClient {
             throw new IllegalArgumentException("the request must not have a correlation id ("
                     + props.getCorrelationId() + "): call sets its own");
         }
-        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        long deadline = CallTimeouts.clean(System.nanoTime() + saturatedNanos(timeout));
         if (deadline == 0) {
             deadline = 1; // 0 means "no deadline" to the Publisher.
         }
         ensureStarted();
         String id = idPrefix + nextId.incrementAndGet();
-        Call call = new Call();
+        Call call = new Call(deadline);
         calls.put(id, call);
         try {
             // Put first, close read second: either failAll() sees the entry, or this sees the close.
@@ -103,6 +105,7 @@ public final class RpcClient {
             if (closed != null) {
                 throw closed.forCaller();
             }
+            timeouts.register(deadline);
             AMQP.BasicProperties withReply = props.builder().replyTo(REPLY_TO).correlationId(id).build();
             try {
                 publisher.send(exchange, routingKey, withReply, request.body(), true, deadline, call);
@@ -112,16 +115,13 @@ public final class RpcClient {
             }
             Object o;
             try {
-                o = call.await(deadline);
+                // No deadline of its own: the timeouts thread ends the wait (see CallTimeouts).
+                o = call.await(0);
             } catch (InterruptedException e) {
                 throw ctx.closedOr(e);
             }
-            if (o == null) {
-                // Settled as timed out, unless the reply won the race meanwhile: then take it.
-                o = call.timeOut();
-                if (o == null) {
-                    throw new RpcTimeoutException(what(exchange, routingKey, id), timeout);
-                }
+            if (o == Call.TIMED_OUT) {
+                throw new RpcTimeoutException(what(exchange, routingKey, id), timeout);
             }
             if (o instanceof Delivery reply) {
                 return reply;
@@ -172,6 +172,7 @@ public final class RpcClient {
             ctx.ensureOpen();
             if (!hooked) {
                 hooked = true;
+                timeouts.start();
                 ctx.onClose(this::failAll);
                 ctx.raw().addReturnListener(this::returned);
             }
@@ -202,6 +203,7 @@ public final class RpcClient {
 
     /** On close, on the closing thread: fails every waiting call. Never blocks. */
     private void failAll(ClosedException cause) {
+        timeouts.stop();
         for (Call c : calls.values()) {
             c.complete(cause);
         }
@@ -258,8 +260,15 @@ public final class RpcClient {
      * hooking the confirm costs no allocation.
      */
     static final class Call extends OneShot implements Confirmation.FailureListener {
-        /** The outcome of a call that stopped waiting at its deadline. */
-        private static final Object TIMED_OUT = new Object();
+        /** The outcome of a call whose deadline passed first. */
+        static final Object TIMED_OUT = new Object();
+
+        /** When the call times out, a {@link System#nanoTime()} value. */
+        final long deadline;
+
+        Call(long deadline) {
+            this.deadline = deadline;
+        }
 
         @Override
         public void failed(Object failure) {
@@ -271,13 +280,9 @@ public final class RpcClient {
             return true;
         }
 
-        /**
-         * Marks the call timed out so that a reply arriving now counts as dropped.
-         *
-         * @return null, or the outcome that was set first
-         */
-        Object timeOut() {
-            return claim(TIMED_OUT);
+        /** Ends the wait as timed out, unless an outcome came first; a reply arriving later is dropped. */
+        void expire() {
+            complete(TIMED_OUT);
         }
     }
 }

@@ -1,0 +1,151 @@
+package dev.warren.internal;
+
+import java.util.Collection;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Times out the calls of one channel from a single virtual thread, so that a call parks without
+ * a timer of its own.
+ *
+ * <p>A timed park costs a virtual thread a timer task that is scheduled, then cancelled when the
+ * reply comes first; the JDK hands both to its timer thread, and at thousands of calls per
+ * second that hand-off was a fifth of the client's CPU. Here a call only reads one volatile
+ * field: the thread sleeps until the earliest deadline it knows of, then times out every call
+ * whose deadline has passed, and a call need wake it only when its own deadline is earlier.
+ * When every call uses the same timeout (the common case), deadlines come in order and no call
+ * ever wakes it: it wakes about once per timeout, scans the calls still waiting, and sleeps again.
+ */
+final class CallTimeouts {
+    /** {@link #target}: no call to time out; sleep until woken. */
+    private static final long NONE = Long.MIN_VALUE;
+    /** {@link #target}: a scan runs; a call registering now must hand its deadline to the scan. */
+    private static final long SCANNING = Long.MIN_VALUE + 1;
+
+    private final Collection<RpcClient.Call> calls;
+    private final Thread thread;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** When the thread will look next (a {@link System#nanoTime()} value), or a marker above. */
+    private volatile long target = NONE;
+    /** Guarded by lock: whether a scan runs. */
+    private boolean scanning;
+    /** Guarded by lock: the earliest deadline registered during the running scan, or NONE. */
+    private long earliest = NONE;
+    private volatile boolean stopped;
+
+    /**
+     * @param calls the channel's waiting calls, as a live view (weakly consistent iteration)
+     * @param name the thread's name
+     */
+    CallTimeouts(Collection<RpcClient.Call> calls, String name) {
+        this.calls = calls;
+        this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
+    }
+
+    /** Starts the thread; once. */
+    void start() {
+        thread.start();
+    }
+
+    /**
+     * Makes sure a call waits no later than {@code deadline}; the call must already be in the
+     * collection. Never blocks for longer than a scan's bookkeeping.
+     */
+    void register(long deadline) {
+        long t = target;
+        if (t != NONE && t != SCANNING && deadline - t >= 0) {
+            return;
+        }
+        boolean wake = false;
+        lock.lock();
+        try {
+            if (scanning) {
+                earliest = earlier(earliest, deadline);
+            } else if (target == NONE || deadline - target < 0) {
+                target = deadline;
+                wake = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (wake) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Ends the thread (the channel closed: its calls were failed). Never blocks. */
+    void stop() {
+        stopped = true;
+        LockSupport.unpark(thread);
+    }
+
+    /** The thread (for tests). */
+    Thread thread() {
+        return thread;
+    }
+
+    /** A deadline that none of the markers can be mistaken for. */
+    static long clean(long deadline) {
+        return deadline == NONE || deadline == SCANNING ? SCANNING + 1 : deadline;
+    }
+
+    private void run() {
+        while (!stopped) {
+            lock.lock();
+            try {
+                scanning = true;
+                earliest = NONE;
+                target = SCANNING;
+            } finally {
+                lock.unlock();
+            }
+            // A call registered before the marker was set is in the collection, so the scan sees
+            // it; one registered after it saw the marker and handed its deadline over.
+            long now = System.nanoTime();
+            long next = NONE;
+            for (RpcClient.Call c : calls) {
+                if (c.isDone()) {
+                    continue;
+                }
+                if (c.deadline - now <= 0) {
+                    c.expire();
+                } else {
+                    next = earlier(next, c.deadline);
+                }
+            }
+            long t;
+            lock.lock();
+            try {
+                scanning = false;
+                t = earlier(next, earliest);
+                target = t;
+            } finally {
+                lock.unlock();
+            }
+            if (stopped) {
+                return;
+            }
+            if (t == NONE) {
+                LockSupport.park(this);
+            } else {
+                long left = t - System.nanoTime();
+                if (left > 0) {
+                    LockSupport.parkNanos(this, left);
+                }
+            }
+            // Interrupts are not for this thread (nobody but the JDK could send one): clear it so
+            // that park does not spin.
+            Thread.interrupted();
+        }
+    }
+
+    private static long earlier(long a, long b) {
+        if (a == NONE) {
+            return b;
+        }
+        if (b == NONE) {
+            return a;
+        }
+        return a - b <= 0 ? a : b;
+    }
+}
