@@ -69,6 +69,9 @@ public final class Connector {
         props.putAll(options.clientProperties());
         f.setClientProperties(props);
         f.setThreadFactory(threadFactory());
+        // Warren's consumer callbacks never block, so they run where amqp-client hands them over
+        // (see InlineDispatch): a reply or a delivery wakes its waiter straight from the reader.
+        f.setSharedExecutor(InlineDispatch.INSTANCE);
         String host = f.getHost();
         int port = f.getPort();
         String vhost = f.getVirtualHost();
