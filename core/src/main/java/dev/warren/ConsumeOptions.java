@@ -19,7 +19,7 @@ import java.util.Objects;
  * The prefetch is the most deliveries the broker sends to this consumer before they are
  * settled (basic.qos, per consumer). A subscription buffers what has arrived and was not yet
  * taken; with manual acknowledgement that buffer can never hold more than the prefetch, which is
- * what lets amqp-client's dispatch thread hand deliveries over without ever waiting.
+ * what lets amqp-client's reader thread hand deliveries over without ever waiting.
  *
  * <p>With {@linkplain #withAutoAck(boolean) auto-ack} (or prefetch 0, no limit) the broker does
  * no flow control at all: it sends as fast as it can, and the buffer grows without bound when

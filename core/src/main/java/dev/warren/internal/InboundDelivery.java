@@ -36,7 +36,7 @@ public final class InboundDelivery implements Delivery {
     private final AMQP.BasicProperties properties;
     private final byte[] body;
     private volatile int state;
-    /** The next node in the subscription's buffer; written once, by the dispatch thread. */
+    /** The next node in the subscription's buffer; written once, by amqp-client's reader thread. */
     private volatile InboundDelivery next;
 
     /**

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
  * A one-shot latch with an outcome, for the two waits that happen once per message: a publish
  * waiting for its confirm and a call waiting for its reply. Lighter than a
  * {@code CompletableFuture} (no completion stack, no signaller object), because the completing
- * side is amqp-client's reader or dispatch thread, thousands of times per second.
+ * side is amqp-client's reader thread, thousands of times per second.
  */
 abstract class OneShot {
     private static final VarHandle OUTCOME;

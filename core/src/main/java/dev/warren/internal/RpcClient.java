@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * thread) removes the entry and wakes its caller. Failures of the request publish (return,
  * nack) reach the call through its {@link Confirmation}'s failure listener, so the call does not
  * wait for the confirm on the success path: the reply proves the request arrived. One close
- * hook per channel fails every call in the table.
+ * hook per channel fails every call in the table. Calls park without a timer of their own: one
+ * {@link CallTimeouts} thread per channel ends those whose deadline passed.
  */
 public final class RpcClient {
     private static final Logger LOG = LoggerFactory.getLogger(RpcClient.class);
@@ -209,7 +210,7 @@ public final class RpcClient {
         }
     }
 
-    /** The reply consumer, on amqp-client's dispatch thread: hands replies over, never blocks. */
+    /** The reply consumer, on amqp-client's reader thread (see InlineDispatch): hands replies over, never blocks. */
     private final class ReplyConsumer implements Consumer {
         @Override
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {

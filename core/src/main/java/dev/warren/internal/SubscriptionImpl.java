@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * with manual ack the broker's prefetch bounds it.
  *
  * <p>Takers that find it empty push a small {@link Waiter} on a lock-free stack and park. The
- * dispatch thread wakes one waiter per delivery, and only when the stack is not empty (one
+ * reader thread wakes one waiter per delivery, and only when the stack is not empty (one
  * volatile read otherwise); an end (broker cancel, channel close, application close) wakes them
  * all at once, without a lock convoy. Lost wake-ups are ruled out by ordering: the producer
  * links the delivery, then reads the stack; a taker pushes itself, then reads the queue again
@@ -326,7 +326,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
 
     // ---------------------------------------------------------------- waiters
 
-    /** A parked taker; the dispatch thread flips it to SIGNALLED and unparks it. */
+    /** A parked taker; the reader thread flips it to SIGNALLED and unparks it. */
     private static final class Waiter {
         static final int WAITING = 0;
         static final int SIGNALLED = 1;
