@@ -597,6 +597,12 @@ public final class BlockingChannel implements AutoCloseable {
         return c == null ? 0 : c.droppedReplies();
     }
 
+    /** Whether the thread that times out this channel's calls runs; package-private for tests. */
+    boolean callTimeoutsAlive() {
+        dev.warren.internal.RpcClient c = rpcClient.get();
+        return c != null && c.timeoutsAlive();
+    }
+
     private dev.warren.internal.RpcClient rpcClient() {
         dev.warren.internal.RpcClient c = rpcClient.get();
         if (c == null) {

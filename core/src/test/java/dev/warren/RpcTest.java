@@ -137,6 +137,17 @@ class RpcTest {
     }
 
     @Test
+    void closingTheChannelEndsTheThreadThatTimesOutItsCalls() throws Exception {
+        String q = queue("timeouts-thread");
+        serveEcho(q, ServeOptions.defaults());
+        assertThat(client.callTimeoutsAlive()).isFalse(); // started by the first call only
+        assertThat(client.call("", q, Message.text("x"), LONG).bodyAsString()).isEqualTo("re:x");
+        assertThat(client.callTimeoutsAlive()).isTrue();
+        client.close();
+        assertThat(awaitTrue(() -> !client.callTimeoutsAlive(), Duration.ofSeconds(10))).isTrue();
+    }
+
+    @Test
     void lateReplyAfterTimeoutIsDroppedWithoutHarm() throws Exception {
         String q = queue("late");
         assertThatThrownBy(() -> client.call("", q, Message.text("first"), Duration.ofMillis(200)))

@@ -65,6 +65,11 @@ public final class RpcClient {
         return calls.size();
     }
 
+    /** Whether the thread that times out calls runs (it starts with the first call, ends with the channel). */
+    public boolean timeoutsAlive() {
+        return timeouts.thread().isAlive();
+    }
+
     /** Replies that matched no waiting call (late, after a timeout, or foreign) since the channel opened. */
     public long droppedReplies() {
         return dropped.sum();
