@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -264,6 +265,32 @@ class ConsumeTest {
         assertThatThrownBy(() -> sub.poll(Duration.ZERO)).isInstanceOf(ChannelClosedException.class);
         sub.close();
         assertThat(queues.ready(q)).isEqualTo(2);
+    }
+
+    @Test
+    void takeFailsAsSoonAsTheChannelIsMarkedClosedBeforeItsSubscriptionHearsOfIt() throws Exception {
+        BlockingChannel ch = conn.openChannel();
+        String q = declare(ch, "closed-marked");
+        AtomicReference<Subscription> sub = new AtomicReference<>();
+        AtomicReference<Object> seenInHook = new AtomicReference<>();
+        CountDownLatch hookRan = new CountDownLatch(1);
+        // Registered before the subscription's own hook, so it runs while the channel is marked
+        // closed and the subscription has not been told yet.
+        ch.context().onClose(cause -> {
+            try {
+                seenInHook.set(sub.get().poll(Duration.ZERO));
+            } catch (RuntimeException | InterruptedException e) {
+                seenInHook.set(e);
+            }
+            hookRan.countDown();
+        });
+        queues.publish(q, "a");
+        sub.set(ch.consume(q));
+        awaitAllDelivered(q);
+        assertThatThrownBy(() -> ch.queueDeclarePassive("warren.consume.missing"))
+                .isInstanceOf(ChannelClosedException.class);
+        assertThat(hookRan.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(seenInHook.get()).isInstanceOf(ChannelClosedException.class);
     }
 
     @Test

@@ -238,8 +238,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
      * application closed the subscription.
      */
     private InboundDelivery nextDelivery(boolean timed, long nanos) throws InterruptedException {
-        Object e = end;
-        if (e == null) {
+        if (end == null && ctx.closedCause() == null) {
             InboundDelivery d = poll();
             if (d != null) {
                 return d;
@@ -256,6 +255,11 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         try {
             for (;;) {
                 Object e = end;
+                if (e == null) {
+                    // The channel is marked closed before its close hooks run (ours sets end):
+                    // a take in between must fail as well, not hand out what is buffered.
+                    e = ctx.closedCause();
+                }
                 if (e != null && e != CANCELLED) {
                     if (e == APP_CLOSED) {
                         normal = true;
