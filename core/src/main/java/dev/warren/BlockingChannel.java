@@ -597,6 +597,11 @@ public final class BlockingChannel implements AutoCloseable {
         return c == null ? 0 : c.droppedReplies();
     }
 
+    /** Whether the thread that times out this channel's publishes runs; package-private for tests. */
+    boolean publishTimeoutsAlive() {
+        return publisher.timeoutsAlive();
+    }
+
     /** Whether the thread that times out this channel's calls runs; package-private for tests. */
     boolean callTimeoutsAlive() {
         dev.warren.internal.RpcClient c = rpcClient.get();

@@ -191,6 +191,32 @@ class PublishTest {
     }
 
     @Test
+    void publishTimesOutWaitingForAConfirmThatNeverComes(RabbitBroker broker) throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        try (TcpProxy proxy = new TcpProxy(broker.uri())) {
+            ConnectionOptions options = ConnectionOptions.of(proxy.uri(broker.uri())).withPublishTimeout(timeout);
+            try (BlockingConnection conn = Warren.connect(options)) {
+                BlockingChannel ch = conn.openChannel();
+                ch.publish("amq.direct", "warren.nowhere", new byte[10]); // the confirm path works
+                assertThat(ch.publishTimeoutsAlive()).isTrue();
+                proxy.freeze(); // the message goes out, its confirm never comes back
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> ch.publish("amq.direct", "warren.nowhere", new byte[10]))
+                        .isInstanceOfSatisfying(PublishTimeoutException.class, e -> {
+                            assertThat(e.sent()).isTrue();
+                            assertThat(e.timeout()).isEqualTo(timeout);
+                        });
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(timeout, timeout.multipliedBy(10));
+                // The message stays unconfirmed (and counted) until the channel closes.
+                assertThat(ch.unconfirmedCount()).isEqualTo(1);
+                proxy.cut(); // closing through a frozen link would wait for amqp-client's own timeout
+                ch.close();
+                assertThat(TestSupport.awaitTrue(() -> !ch.publishTimeoutsAlive(), Duration.ofSeconds(10))).isTrue();
+            }
+        }
+    }
+
+    @Test
     void forcedConnectionCloseFailsEveryUnconfirmedPublish(RabbitBroker broker, BrokerAdmin admin) throws Exception {
         String name = unique("forced");
         ConnectionOptions options = ConnectionOptions.of(broker.uri()).withConnectionName(name);

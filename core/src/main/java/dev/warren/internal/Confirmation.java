@@ -22,7 +22,8 @@ final class Confirmation extends OneShot {
     String returnText;
 
     Confirmation(String exchange, String routingKey, com.rabbitmq.client.AMQP.BasicProperties properties,
-            byte[] body, boolean mandatory, FailureListener onFailure) {
+            byte[] body, boolean mandatory, long deadline, FailureListener onFailure) {
+        super(deadline);
         this.exchange = exchange;
         this.routingKey = routingKey;
         this.properties = properties;
@@ -52,7 +53,7 @@ final class Confirmation extends OneShot {
 
     @Override
     void completed(Object result) {
-        if (result != ACKED && onFailure != null) {
+        if (result != ACKED && result != TIMED_OUT && onFailure != null) {
             onFailure.failed(result);
         }
     }

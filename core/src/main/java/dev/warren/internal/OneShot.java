@@ -21,8 +21,18 @@ abstract class OneShot {
         }
     }
 
+    /** The outcome of a wait whose deadline passed first, set by {@link Timeouts}. */
+    static final Object TIMED_OUT = new Object();
+
+    /** When a {@link Timeouts} thread that watches this wait ends it ({@link System#nanoTime()}), or 0. */
+    final long deadline;
     private volatile Object outcome;
     private volatile Thread waiter;
+
+    /** @param deadline see {@link #deadline} */
+    OneShot(long deadline) {
+        this.deadline = deadline;
+    }
 
     /** Sets the outcome if none is set; wakes the waiter. Never blocks. */
     boolean complete(Object result) {
@@ -43,6 +53,11 @@ abstract class OneShot {
 
     boolean isDone() {
         return outcome != null;
+    }
+
+    /** Ends the wait as {@link #TIMED_OUT}, unless an outcome came first (which then stays). */
+    void expire() {
+        complete(TIMED_OUT);
     }
 
     /**

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +48,9 @@ public final class Publisher {
     private final ConfirmTable unconfirmed;
     private final java.util.function.Consumer<Confirmation> onAck = this::acked;
     private final java.util.function.Consumer<Confirmation> onNack = this::nacked;
+    /** Publishes waiting for their confirm with a deadline, and the thread that ends them; null without a timeout. */
+    private final Set<Confirmation> timed;
+    private final Timeouts timeouts;
 
     public Publisher(ChannelContext ctx, BlockedGate gate, int maxUnconfirmed, Duration timeout) {
         this.ctx = ctx;
@@ -55,6 +60,9 @@ public final class Publisher {
         this.maxUnconfirmed = maxUnconfirmed;
         this.room = new Semaphore(maxUnconfirmed);
         this.unconfirmed = new ConfirmTable(maxUnconfirmed);
+        this.timed = timeout == null ? null : ConcurrentHashMap.newKeySet();
+        this.timeouts = timeout == null ? null
+                : new Timeouts(timed, "warren-ch" + ctx.number() + "-publish-timeouts");
         raw.addConfirmListener(new ConfirmListener() {
             @Override
             public void handleAck(long tag, boolean multiple) {
@@ -68,6 +76,11 @@ public final class Publisher {
         });
         raw.addReturnListener(returned());
         ctx.onClose(this::failAll);
+    }
+
+    /** Whether the thread that ends publishes at their timeout runs (for tests). */
+    public boolean timeoutsAlive() {
+        return timeouts != null && timeouts.thread().isAlive();
     }
 
     /** Messages published and not yet confirmed (for tests and diagnostics). */
@@ -109,7 +122,7 @@ public final class Publisher {
             awaitUnblocked(deadline);
         }
         acquireRoom(deadline);
-        Confirmation c = new Confirmation(exchange, routingKey, props, body, mandatory, onFailure);
+        Confirmation c = new Confirmation(exchange, routingKey, props, body, mandatory, deadline, onFailure);
         toWrite.offer(c);
         drain();
         return c;
@@ -119,11 +132,11 @@ public final class Publisher {
     RuntimeException outcome(Confirmation c, long deadline) throws InterruptedException {
         Object o;
         try {
-            o = c.await(deadline);
+            o = deadline == 0 ? c.await(0) : awaitWithin(c);
         } catch (InterruptedException e) {
             throw ctx.closedOr(e);
         }
-        if (o == null) {
+        if (o == OneShot.TIMED_OUT) {
             return new PublishTimeoutException("waiting for the broker's confirm", timeout, true);
         }
         if (o == Confirmation.ACKED) {
@@ -131,6 +144,18 @@ public final class Publisher {
         }
         // A Warren exception as it is (the close as a copy for this caller), anything else mapped.
         return ctx.translate((Throwable) o);
+    }
+
+    /** Waits for the confirm until the message's deadline, which the channel's {@link Timeouts} thread keeps. */
+    private Object awaitWithin(Confirmation c) throws InterruptedException {
+        timed.add(c);
+        try {
+            timeouts.start();
+            timeouts.register(c.deadline);
+            return c.await(0);
+        } finally {
+            timed.remove(c);
+        }
     }
 
     /** Publishes several messages, all in flight at once, and collects each one's outcome. */
@@ -164,7 +189,7 @@ public final class Publisher {
         if (timeout == null) {
             return 0;
         }
-        long d = System.nanoTime() + timeout.toNanos();
+        long d = Timeouts.clean(System.nanoTime() + timeout.toNanos());
         return d == 0 ? 1 : d;
     }
 
@@ -310,6 +335,9 @@ public final class Publisher {
 
     /** On close: fails every message waiting for room, a write, or a confirm. Never blocks. */
     private void failAll(ClosedException closed) {
+        if (timeouts != null) {
+            timeouts.stop();
+        }
         room.release(FLUSH_PERMITS);
         Confirmation c;
         while ((c = toWrite.poll()) != null) {

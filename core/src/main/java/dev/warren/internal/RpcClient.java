@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * nack) reach the call through its {@link Confirmation}'s failure listener, so the call does not
  * wait for the confirm on the success path: the reply proves the request arrived. One close
  * hook per channel fails every call in the table. Calls park without a timer of their own: one
- * {@link CallTimeouts} thread per channel ends those whose deadline passed.
+ * {@link Timeouts} thread per channel ends those whose deadline passed.
  */
 public final class RpcClient {
     private static final Logger LOG = LoggerFactory.getLogger(RpcClient.class);
@@ -43,7 +43,7 @@ public final class RpcClient {
     private final ChannelContext ctx;
     private final Publisher publisher;
     private final ConcurrentHashMap<String, Call> calls = new ConcurrentHashMap<>();
-    private final CallTimeouts timeouts;
+    private final Timeouts timeouts;
     /** Distinguishes this channel's ids from those of other channels in logs and broker traces. */
     private final String idPrefix = Long.toString(CLIENTS.incrementAndGet(), 36) + '.';
     private final AtomicLong nextId = new AtomicLong();
@@ -57,7 +57,7 @@ public final class RpcClient {
     public RpcClient(ChannelContext ctx, Publisher publisher) {
         this.ctx = ctx;
         this.publisher = publisher;
-        this.timeouts = new CallTimeouts(calls.values(), "warren-ch" + ctx.number() + "-call-timeouts");
+        this.timeouts = new Timeouts(calls.values(), "warren-ch" + ctx.number() + "-call-timeouts");
     }
 
     /** Calls waiting for their reply right now. */
@@ -97,7 +97,7 @@ public final class RpcClient {
             throw new IllegalArgumentException("the request must not have a correlation id ("
                     + props.getCorrelationId() + "): call sets its own");
         }
-        long deadline = CallTimeouts.clean(System.nanoTime() + saturatedNanos(timeout));
+        long deadline = Timeouts.clean(System.nanoTime() + saturatedNanos(timeout));
         if (deadline == 0) {
             deadline = 1; // 0 means "no deadline" to the Publisher.
         }
@@ -121,12 +121,12 @@ public final class RpcClient {
             }
             Object o;
             try {
-                // No deadline of its own: the timeouts thread ends the wait (see CallTimeouts).
+                // No deadline of its own: the timeouts thread ends the wait (see Timeouts).
                 o = call.await(0);
             } catch (InterruptedException e) {
                 throw ctx.closedOr(e);
             }
-            if (o == Call.TIMED_OUT) {
+            if (o == OneShot.TIMED_OUT) {
                 throw new RpcTimeoutException(what(exchange, routingKey, id), timeout);
             }
             if (o instanceof Delivery reply) {
@@ -266,14 +266,8 @@ public final class RpcClient {
      * hooking the confirm costs no allocation.
      */
     static final class Call extends OneShot implements Confirmation.FailureListener {
-        /** The outcome of a call whose deadline passed first. */
-        static final Object TIMED_OUT = new Object();
-
-        /** When the call times out, a {@link System#nanoTime()} value. */
-        final long deadline;
-
         Call(long deadline) {
-            this.deadline = deadline;
+            super(deadline);
         }
 
         @Override
@@ -284,11 +278,6 @@ public final class RpcClient {
         @Override
         public boolean matchesReturns() {
             return true;
-        }
-
-        /** Ends the wait as timed out, unless an outcome came first; a reply arriving later is dropped. */
-        void expire() {
-            complete(TIMED_OUT);
         }
     }
 }

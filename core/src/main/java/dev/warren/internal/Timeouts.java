@@ -1,29 +1,32 @@
 package dev.warren.internal;
 
 import java.util.Collection;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Times out the calls of one channel from a single virtual thread, so that a call parks without
- * a timer of its own.
+ * Ends the waits of one kind on one channel (its calls waiting for replies, or its publishes
+ * waiting for confirms) at their deadlines, from a single virtual thread, so that a waiter parks
+ * without a timer of its own.
  *
  * <p>A timed park costs a virtual thread a timer task that is scheduled, then cancelled when the
- * reply comes first; the JDK hands both to its timer thread, and at thousands of calls per
- * second that hand-off was a fifth of the client's CPU. Here a call only reads one volatile
- * field: the thread sleeps until the earliest deadline it knows of, then times out every call
- * whose deadline has passed, and a call need wake it only when its own deadline is earlier.
- * When every call uses the same timeout (the common case), deadlines come in order and no call
- * ever wakes it: it wakes about once per timeout, scans the calls still waiting, and sleeps again.
+ * outcome comes first; the JDK hands both to its timer thread, and at thousands of waits per
+ * second that hand-off was a fifth of the client's CPU. Here a waiter only reads one volatile
+ * field: the thread sleeps until the earliest deadline it knows of, then expires every wait
+ * whose deadline has passed, and a waiter need wake it only when its own deadline is earlier.
+ * When every wait uses the same timeout (the common case), deadlines come in order and no waiter
+ * ever wakes it: it wakes about once per timeout, scans the waits still pending, and sleeps again.
  */
-final class CallTimeouts {
-    /** {@link #target}: no call to time out; sleep until woken. */
+final class Timeouts {
+    /** {@link #target}: no wait to expire; sleep until woken. */
     private static final long NONE = Long.MIN_VALUE;
-    /** {@link #target}: a scan runs; a call registering now must hand its deadline to the scan. */
+    /** {@link #target}: a scan runs; a wait registering now must hand its deadline to the scan. */
     private static final long SCANNING = Long.MIN_VALUE + 1;
 
-    private final Collection<RpcClient.Call> calls;
+    private final Collection<? extends OneShot> waits;
     private final Thread thread;
+    private final AtomicBoolean started = new AtomicBoolean();
     private final ReentrantLock lock = new ReentrantLock();
     /** When the thread will look next (a {@link System#nanoTime()} value), or a marker above. */
     private volatile long target = NONE;
@@ -34,21 +37,24 @@ final class CallTimeouts {
     private volatile boolean stopped;
 
     /**
-     * @param calls the channel's waiting calls, as a live view (weakly consistent iteration)
+     * @param waits the pending waits, as a live view (weakly consistent iteration); each one's
+     *        {@link OneShot#deadline} is when to expire it
      * @param name the thread's name
      */
-    CallTimeouts(Collection<RpcClient.Call> calls, String name) {
-        this.calls = calls;
+    Timeouts(Collection<? extends OneShot> waits, String name) {
+        this.waits = waits;
         this.thread = Thread.ofVirtual().name(name).unstarted(this::run);
     }
 
-    /** Starts the thread; once. */
+    /** Starts the thread unless it was started already; after {@link #stop()} it ends at once. */
     void start() {
-        thread.start();
+        if (!started.get() && started.compareAndSet(false, true)) {
+            thread.start();
+        }
     }
 
     /**
-     * Makes sure a call waits no later than {@code deadline}; the call must already be in the
+     * Makes sure a wait ends no later than {@code deadline}; the wait must already be in the
      * collection. Never blocks for longer than a scan's bookkeeping.
      */
     void register(long deadline) {
@@ -73,7 +79,7 @@ final class CallTimeouts {
         }
     }
 
-    /** Ends the thread (the channel closed: its calls were failed). Never blocks. */
+    /** Ends the thread (the channel closed: its waits were failed). Never blocks. */
     void stop() {
         stopped = true;
         LockSupport.unpark(thread);
@@ -99,11 +105,11 @@ final class CallTimeouts {
             } finally {
                 lock.unlock();
             }
-            // A call registered before the marker was set is in the collection, so the scan sees
+            // A wait registered before the marker was set is in the collection, so the scan sees
             // it; one registered after it saw the marker and handed its deadline over.
             long now = System.nanoTime();
             long next = NONE;
-            for (RpcClient.Call c : calls) {
+            for (OneShot c : waits) {
                 if (c.isDone()) {
                     continue;
                 }

@@ -25,12 +25,12 @@ import org.junit.jupiter.api.Timeout;
  * before it, and never much after it, whatever order the deadlines come in.
  */
 @Timeout(60)
-class CallTimeoutsTest {
+class TimeoutsTest {
     /** How late a timeout may fire on a loaded 2-core machine; a missed wake-up would be seconds late. */
     private static final long SLACK_NANOS = Duration.ofMillis(750).toNanos();
 
     private final Collection<RpcClient.Call> calls = new ConcurrentLinkedQueue<>();
-    private final CallTimeouts timeouts = new CallTimeouts(calls, "test-call-timeouts");
+    private final Timeouts timeouts = new Timeouts(calls, "test-call-timeouts");
 
     @AfterEach
     void stop() {
@@ -47,14 +47,14 @@ class CallTimeoutsTest {
 
     /** Registers a call as RpcClient does, waits for its outcome and returns how late it came (ns). */
     private long waitOut(long timeoutNanos) throws InterruptedException {
-        long deadline = CallTimeouts.clean(System.nanoTime() + timeoutNanos);
+        long deadline = Timeouts.clean(System.nanoTime() + timeoutNanos);
         RpcClient.Call call = new RpcClient.Call(deadline);
         calls.add(call);
         try {
             timeouts.register(deadline);
             Object outcome = call.await(0);
             long late = System.nanoTime() - deadline;
-            assertThat(outcome).isSameAs(RpcClient.Call.TIMED_OUT);
+            assertThat(outcome).isSameAs(OneShot.TIMED_OUT);
             assertThat(late).as("timed out before its deadline").isGreaterThanOrEqualTo(0);
             return late;
         } finally {
@@ -131,7 +131,7 @@ class CallTimeoutsTest {
                 return calls.size();
             }
         };
-        CallTimeouts gated = new CallTimeouts(view, "test-gated-timeouts");
+        Timeouts gated = new Timeouts(view, "test-gated-timeouts");
         try {
             gated.start();
             assertThat(scanning.await(10, TimeUnit.SECONDS)).isTrue();
@@ -142,7 +142,7 @@ class CallTimeoutsTest {
             proceed.countDown();
             assertThat(during.await(deadline + Duration.ofSeconds(5).toNanos()))
                     .as("timed out by the thread, not left until the far deadline")
-                    .isSameAs(RpcClient.Call.TIMED_OUT);
+                    .isSameAs(OneShot.TIMED_OUT);
             assertThat(System.nanoTime() - deadline).isBetween(0L, SLACK_NANOS);
             assertThat(far.isDone()).isFalse();
         } finally {
