@@ -30,7 +30,6 @@ class ConsumeTest {
     private RabbitBroker broker;
     private TestQueues queues;
     private BlockingConnection conn;
-    private final List<String> toDelete = new ArrayList<>();
 
     @BeforeEach
     void setUp(RabbitBroker broker) throws Exception {
@@ -42,17 +41,11 @@ class ConsumeTest {
     @AfterEach
     void tearDown() throws Exception {
         conn.close();
-        for (String q : toDelete) {
-            queues.delete(q);
-        }
         queues.close();
     }
 
     private String declare(BlockingChannel ch, String what) throws InterruptedException {
-        String q = TestQueues.unique(what);
-        ch.queueDeclare(TestQueues.spec(q));
-        toDelete.add(q);
-        return q;
+        return queues.declare(ch, TestQueues.spec(TestQueues.unique(what)));
     }
 
     // ---------------------------------------------------------------- order and prefetch
@@ -452,9 +445,7 @@ class ConsumeTest {
     @Test
     void streamQueueIsReadFromFirstWithAConsumerArgument() throws Exception {
         BlockingChannel ch = conn.openChannel();
-        String q = TestQueues.unique("stream");
-        ch.queueDeclare(QueueSpec.named(q).stream());
-        toDelete.add(q);
+        String q = queues.declare(ch, QueueSpec.named(TestQueues.unique("stream")).stream());
         queues.publishNumbered(q, "s", 5);
         ConsumeOptions fromFirst = ConsumeOptions.defaults().withPrefetch(10).withArgument("x-stream-offset", "first");
         try (Subscription sub = ch.consume(q, fromFirst)) {

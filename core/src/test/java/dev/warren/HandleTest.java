@@ -25,7 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HandleTest {
     private TestQueues queues;
     private BlockingConnection conn;
-    private final List<String> toDelete = new ArrayList<>();
 
     @BeforeEach
     void setUp(RabbitBroker broker) throws Exception {
@@ -36,16 +35,11 @@ class HandleTest {
     @AfterEach
     void tearDown() throws Exception {
         conn.close();
-        for (String q : toDelete) {
-            queues.delete(q);
-        }
         queues.close();
     }
 
     private String declare(BlockingChannel ch, QueueSpec spec) throws InterruptedException {
-        ch.queueDeclare(spec);
-        toDelete.add(spec.name());
-        return spec.name();
+        return queues.declare(ch, spec);
     }
 
     @Test

@@ -40,7 +40,6 @@ class RpcTest {
     private BlockingChannel client;
     private BlockingChannel server;
     private Connection rawConn;
-    private final List<String> toDelete = new ArrayList<>();
 
     @BeforeEach
     void setUp(RabbitBroker broker) throws Exception {
@@ -59,9 +58,6 @@ class RpcTest {
         if (rawConn != null) {
             rawConn.close();
         }
-        for (String q : toDelete) {
-            queues.delete(q);
-        }
         queues.close();
     }
 
@@ -70,9 +66,7 @@ class RpcTest {
     }
 
     private String queue(QueueSpec spec) throws InterruptedException {
-        server.queueDeclare(spec);
-        toDelete.add(spec.name());
-        return spec.name();
+        return queues.declare(server, spec);
     }
 
     /** Serves {@code q} on the server channel in a subtask, echoing "re:" + the request body. */

@@ -6,17 +6,20 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.warren.testing.RabbitBroker;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Test support: unique queue names, and a plain amqp-client connection that publishes with
- * confirms, independent of Warren's own publishing.
+ * Test support: unique queue names, queues declared for a test and deleted after it, and a plain
+ * amqp-client connection that publishes with confirms, independent of Warren's own publishing.
  */
 final class TestQueues implements AutoCloseable {
     private static final AtomicLong COUNTER = new AtomicLong();
 
     private final Connection conn;
     private final Channel ch;
+    private final List<String> declared = new ArrayList<>();
 
     TestQueues(RabbitBroker broker) throws Exception {
         ConnectionFactory f = new ConnectionFactory();
@@ -35,6 +38,13 @@ final class TestQueues implements AutoCloseable {
     /** A transient queue that expires a while after the test even if it is not deleted. */
     static QueueSpec spec(String name) {
         return QueueSpec.named(name).durable(false).argument("x-expires", 120_000);
+    }
+
+    /** Declares {@code spec} on {@code on} and deletes the queue again when this closes; returns its name. */
+    String declare(BlockingChannel on, QueueSpec spec) throws InterruptedException {
+        on.queueDeclare(spec);
+        declared.add(spec.name());
+        return spec.name();
     }
 
     /** Publishes each body to the queue through the default exchange and waits for the confirms. */
@@ -62,8 +72,12 @@ final class TestQueues implements AutoCloseable {
         ch.queueDelete(queue);
     }
 
+    /** Deletes the queues declared through {@link #declare}, then closes the connection. */
     @Override
     public void close() throws java.io.IOException {
+        for (String q : declared) {
+            ch.queueDelete(q);
+        }
         conn.close();
     }
 }

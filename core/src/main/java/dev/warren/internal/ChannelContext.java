@@ -132,19 +132,10 @@ public final class ChannelContext {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public <T> T await(CompletableFuture<T> f) throws InterruptedException {
-        pending.add(f);
         try {
-            ClosedException c = closed.get();
-            if (c != null) {
-                f.completeExceptionally(c);
-            }
-            return f.get();
-        } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
-        } catch (InterruptedException e) {
-            return valueOr(f, e);
-        } finally {
-            pending.remove(f);
+            return awaitUpTo(f, -1);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("an untimed wait timed out", e);
         }
     }
 
@@ -155,13 +146,18 @@ public final class ChannelContext {
      */
     public <T> T await(CompletableFuture<T> f, long timeout, TimeUnit unit)
             throws InterruptedException, TimeoutException {
+        return awaitUpTo(f, Math.max(0, unit.toNanos(timeout)));
+    }
+
+    /** Registers {@code f} as pending and waits for it, at most {@code nanos} (negative: no limit). */
+    private <T> T awaitUpTo(CompletableFuture<T> f, long nanos) throws InterruptedException, TimeoutException {
         pending.add(f);
         try {
             ClosedException c = closed.get();
             if (c != null) {
                 f.completeExceptionally(c);
             }
-            return f.get(timeout, unit);
+            return nanos < 0 ? f.get() : f.get(nanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         } catch (InterruptedException e) {

@@ -189,8 +189,7 @@ public final class Publisher {
         if (timeout == null) {
             return 0;
         }
-        long d = Timeouts.clean(System.nanoTime() + timeout.toNanos());
-        return d == 0 ? 1 : d;
+        return Timeouts.deadlineIn(timeout.toNanos());
     }
 
     private void awaitUnblocked(long deadline) throws InterruptedException {

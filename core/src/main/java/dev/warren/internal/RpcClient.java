@@ -97,10 +97,7 @@ public final class RpcClient {
             throw new IllegalArgumentException("the request must not have a correlation id ("
                     + props.getCorrelationId() + "): call sets its own");
         }
-        long deadline = Timeouts.clean(System.nanoTime() + saturatedNanos(timeout));
-        if (deadline == 0) {
-            deadline = 1; // 0 means "no deadline" to the Publisher.
-        }
+        long deadline = Timeouts.deadlineIn(saturatedNanos(timeout));
         ensureStarted();
         String id = idPrefix + nextId.incrementAndGet();
         Call call = new Call(deadline);

@@ -90,9 +90,14 @@ final class Timeouts {
         return thread;
     }
 
-    /** A deadline that none of the markers can be mistaken for. */
-    static long clean(long deadline) {
-        return deadline == NONE || deadline == SCANNING ? SCANNING + 1 : deadline;
+    /**
+     * The deadline {@code nanos} from now ({@link System#nanoTime()}), moved by a nanosecond or
+     * two where it would read as 0 ("no deadline" to {@link OneShot} and the Publisher) or as
+     * one of this class's markers.
+     */
+    static long deadlineIn(long nanos) {
+        long d = System.nanoTime() + nanos;
+        return d == 0 || d == NONE || d == SCANNING ? SCANNING + 1 : d;
     }
 
     private void run() {

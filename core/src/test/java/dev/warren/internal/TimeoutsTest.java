@@ -47,7 +47,7 @@ class TimeoutsTest {
 
     /** Registers a call as RpcClient does, waits for its outcome and returns how late it came (ns). */
     private long waitOut(long timeoutNanos) throws InterruptedException {
-        long deadline = Timeouts.clean(System.nanoTime() + timeoutNanos);
+        long deadline = Timeouts.deadlineIn(timeoutNanos);
         RpcClient.Call call = new RpcClient.Call(deadline);
         calls.add(call);
         try {
