@@ -1,5 +1,6 @@
 package dev.warren;
 
+import dev.warren.testing.TcpProxy;
 import static dev.warren.TestSupport.awaitNoAmqpThreads;
 import static dev.warren.TestSupport.awaitParkedIn;
 import static dev.warren.TestSupport.unique;
@@ -38,7 +39,7 @@ class ConnectionFailureTest {
         try (TcpProxy proxy = new TcpProxy(broker.uri())) {
             ConnectionOptions options = ConnectionOptions.of(proxy.uri(broker.uri())).withConnectionName(unique("frozen"))
                     .withHeartbeat(Duration.ofSeconds(1));
-            assertConnectionLost(options, proxy::freeze, e -> assertThat(e.replyText()).startsWith("missed heartbeats"));
+            assertConnectionLost(options, proxy::pause, e -> assertThat(e.replyText()).startsWith("missed heartbeats"));
         }
         awaitNoAmqpThreads();
     }

@@ -1,5 +1,6 @@
 package dev.warren;
 
+import dev.warren.testing.TcpProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -199,7 +200,7 @@ class PublishTest {
                 BlockingChannel ch = conn.openChannel();
                 ch.publish("amq.direct", "warren.nowhere", new byte[10]); // the confirm path works
                 assertThat(ch.publishTimeoutsAlive()).isTrue();
-                proxy.freeze(); // the message goes out, its confirm never comes back
+                proxy.pause(); // the message goes out, its confirm never comes back
                 long t0 = System.nanoTime();
                 assertThatThrownBy(() -> ch.publish("amq.direct", "warren.nowhere", new byte[10]))
                         .isInstanceOfSatisfying(PublishTimeoutException.class, e -> {
