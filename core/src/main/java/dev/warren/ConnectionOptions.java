@@ -18,32 +18,38 @@ import java.util.Objects;
  *
  * {@link #toString()} never shows the password.
  */
-public final class ConnectionOptions {
+public final class ConnectionOptions implements Cloneable {
     /** The default bound on unconfirmed publishes per channel. */
     public static final int DEFAULT_MAX_UNCONFIRMED = 2048;
 
-    private final String uri;
-    private final String connectionName;
-    private final Duration connectTimeout;
-    private final Duration heartbeat;
-    private final int channelMax;
-    private final int frameMax;
-    private final Map<String, Object> clientProperties;
-    private final int maxUnconfirmed;
-    private final Duration publishTimeout;
+    private String uri;
+    private String connectionName;
+    private Duration connectTimeout;
+    private Duration heartbeat;
+    private int channelMax;
+    private int frameMax;
+    private Map<String, Object> clientProperties;
+    private int maxUnconfirmed;
+    private Duration publishTimeout;
 
-    private ConnectionOptions(String uri, String connectionName, Duration connectTimeout, Duration heartbeat,
-            int channelMax, int frameMax, Map<String, Object> clientProperties, int maxUnconfirmed,
-            Duration publishTimeout) {
+    private ConnectionOptions(String uri) {
         this.uri = uri;
-        this.connectionName = connectionName;
-        this.connectTimeout = connectTimeout;
-        this.heartbeat = heartbeat;
-        this.channelMax = channelMax;
-        this.frameMax = frameMax;
-        this.clientProperties = clientProperties;
-        this.maxUnconfirmed = maxUnconfirmed;
-        this.publishTimeout = publishTimeout;
+        this.connectTimeout = Duration.ofSeconds(10);
+        this.heartbeat = Duration.ofSeconds(60);
+        this.clientProperties = Map.of();
+        this.maxUnconfirmed = DEFAULT_MAX_UNCONFIRMED;
+    }
+
+    /**
+     * A copy to change one setting on before it is handed out. Every field holds an immutable
+     * value, so a field-for-field copy is a full one, and a new setting needs no line here.
+     */
+    private ConnectionOptions copy() {
+        try {
+            return (ConnectionOptions) super.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /**
@@ -58,21 +64,22 @@ public final class ConnectionOptions {
         if (uri.isBlank()) {
             throw new IllegalArgumentException("uri must not be blank");
         }
-        return new ConnectionOptions(uri.strip(), null, Duration.ofSeconds(10), Duration.ofSeconds(60), 0, 0,
-                Map.of(), DEFAULT_MAX_UNCONFIRMED, null);
+        return new ConnectionOptions(uri.strip());
     }
 
     /** A name the broker shows for this connection (management UI, {@code rabbitmqctl}). */
     public ConnectionOptions withConnectionName(String name) {
-        return new ConnectionOptions(uri, Objects.requireNonNull(name, "name"), connectTimeout, heartbeat,
-                channelMax, frameMax, clientProperties, maxUnconfirmed, publishTimeout);
+        ConnectionOptions c = copy();
+        c.connectionName = Objects.requireNonNull(name, "name");
+        return c;
     }
 
     /** How long opening the TCP connection and the AMQP handshake may each take (default 10 s). */
     public ConnectionOptions withConnectTimeout(Duration timeout) {
         requirePositive(timeout, "connect timeout");
-        return new ConnectionOptions(uri, connectionName, timeout, heartbeat, channelMax, frameMax,
-                clientProperties, maxUnconfirmed, publishTimeout);
+        ConnectionOptions c = copy();
+        c.connectTimeout = timeout;
+        return c;
     }
 
     /**
@@ -85,8 +92,9 @@ public final class ConnectionOptions {
         if (heartbeat.isNegative()) {
             throw new IllegalArgumentException("heartbeat must not be negative");
         }
-        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
-                clientProperties, maxUnconfirmed, publishTimeout);
+        ConnectionOptions c = copy();
+        c.heartbeat = heartbeat;
+        return c;
     }
 
     /** The most channels to ask for (0, the default, takes the broker's limit). */
@@ -94,8 +102,9 @@ public final class ConnectionOptions {
         if (channelMax < 0 || channelMax > 65535) {
             throw new IllegalArgumentException("channelMax must be 0..65535, not " + channelMax);
         }
-        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
-                clientProperties, maxUnconfirmed, publishTimeout);
+        ConnectionOptions c = copy();
+        c.channelMax = channelMax;
+        return c;
     }
 
     /** The largest frame to ask for, in bytes (0, the default, takes the broker's limit). */
@@ -103,15 +112,17 @@ public final class ConnectionOptions {
         if (frameMax < 0) {
             throw new IllegalArgumentException("frameMax must not be negative");
         }
-        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
-                clientProperties, maxUnconfirmed, publishTimeout);
+        ConnectionOptions c = copy();
+        c.frameMax = frameMax;
+        return c;
     }
 
     /** Extra client properties sent to the broker, added to amqp-client's own. */
     public ConnectionOptions withClientProperties(Map<String, Object> properties) {
         Objects.requireNonNull(properties, "properties");
-        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
-                Map.copyOf(new LinkedHashMap<>(properties)), maxUnconfirmed, publishTimeout);
+        ConnectionOptions c = copy();
+        c.clientProperties = Map.copyOf(new LinkedHashMap<>(properties));
+        return c;
     }
 
     /**
@@ -122,8 +133,9 @@ public final class ConnectionOptions {
         if (max < 1) {
             throw new IllegalArgumentException("maxUnconfirmed must be at least 1, not " + max);
         }
-        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
-                clientProperties, max, publishTimeout);
+        ConnectionOptions c = copy();
+        c.maxUnconfirmed = max;
+        return c;
     }
 
     /**
@@ -135,8 +147,9 @@ public final class ConnectionOptions {
         if (timeout != null) {
             requirePositive(timeout, "publish timeout");
         }
-        return new ConnectionOptions(uri, connectionName, connectTimeout, heartbeat, channelMax, frameMax,
-                clientProperties, maxUnconfirmed, timeout);
+        ConnectionOptions c = copy();
+        c.publishTimeout = timeout;
+        return c;
     }
 
     /** The AMQP URI, password included (never logged by Warren). */
