@@ -2,12 +2,13 @@ package dev.warren;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Command;
 import dev.warren.internal.ChannelContext;
+import dev.warren.internal.ChannelParts;
 import dev.warren.internal.Names;
-import dev.warren.internal.Publisher;
+import dev.warren.internal.RpcClient;
+import dev.warren.internal.RpcServer;
 import dev.warren.internal.Scope;
-import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,25 +45,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class BlockingChannel implements AutoCloseable {
     private final BlockingConnection connection;
+    private final ChannelParts parts;
     private final ChannelContext ctx;
     private final Scope scope;
-    private final Publisher publisher;
-    private final Thread owner;
     private final AtomicBoolean closing = new AtomicBoolean();
 
     BlockingChannel(BlockingConnection connection, Channel raw, ConnectionOptions options) {
         this.connection = connection;
-        this.ctx = new ChannelContext(raw, options.connectionName());
-        this.scope = new Scope("warren-ch" + raw.getChannelNumber());
-        this.owner = Thread.currentThread();
-        try {
-            raw.confirmSelect();
-        } catch (IOException e) {
-            throw ctx.translate(e);
-        }
-        // Hooks run in this order on close: unconfirmed publishes fail before subtasks are cancelled.
-        this.publisher = new Publisher(ctx, connection.gate(), options.maxUnconfirmed(), options.publishTimeout());
-        ctx.onClose(c -> scope.cancelAll());
+        this.parts = new ChannelParts(raw, options.connectionName(), connection.writer(), connection.gate(),
+                options.maxUnconfirmed(), options.publishTimeout(), options.operationTimeout());
+        this.ctx = parts.context();
+        this.scope = parts.scope();
         // It stays in its connection's set until closed by its owner or the connection, even when
         // the broker closed it, so that the connection's close() waits for its subtasks.
     }
@@ -80,9 +73,7 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public <T> Subtask<T> fork(Callable<? extends T> task) {
         Objects.requireNonNull(task, "task");
-        if (Thread.currentThread() != owner && !scope.isSubtaskThread()) {
-            throw new WrongThreadException("only the channel's owner (" + owner + ") and its subtasks may fork");
-        }
+        scope.ensureMayFork("fork");
         if (!closing.get()) {
             ctx.ensureOpen();
         }
@@ -136,7 +127,7 @@ public final class BlockingChannel implements AutoCloseable {
         }
         scope.shutdown();
         scope.awaitIdleUninterruptibly();
-        ctx.closeByApplication();
+        ctx.closeByApplication(connection.options().connectTimeout());
         connection.removed(this);
     }
 
@@ -156,12 +147,18 @@ public final class BlockingChannel implements AutoCloseable {
     }
 
     /**
-     * The amqp-client channel underneath, for what Warren does not cover. It is in confirm mode
-     * and Warren owns its listeners; a synchronous method issued on it directly bypasses
-     * Warren's FIFO slot and must not run concurrently with Warren's.
+     * The amqp-client channel underneath, for what Warren does not cover. Warren keeps its
+     * confirms and its consumers, so what would break those throws
+     * {@link UnsupportedOperationException}: {@code basicPublish} (a publish Warren does not
+     * count would shift every later confirm), confirm and transaction mode,
+     * {@code waitForConfirms*} and {@code setDefaultConsumer}; open a channel of your own with
+     * {@code connection().unwrap().createChannel()} for those. A synchronous method issued on it
+     * directly bypasses Warren's FIFO slot and must not run concurrently with Warren's, and what
+     * it writes is written by the calling thread (an interrupt during that write closes the
+     * connection, as with any amqp-client channel used from a virtual thread).
      */
     public Channel unwrap() {
-        return ctx.raw();
+        return parts.guardedRaw();
     }
 
     // ---------------------------------------------------------------- queues
@@ -177,9 +174,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public DeclaredQueue queueDeclare(QueueSpec spec) throws InterruptedException {
-        Objects.requireNonNull(spec, "spec");
-        return declared(rpc(new AMQP.Queue.Declare.Builder().queue(spec.name()).durable(spec.isDurable())
-                .exclusive(spec.isExclusive()).autoDelete(spec.isAutoDelete()).arguments(spec.arguments()).build()));
+        ensureNotClosedByApplication();
+        return parts.topology().queueDeclare(spec);
     }
 
     /**
@@ -190,8 +186,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public DeclaredQueue queueDeclarePassive(String queue) throws InterruptedException {
-        Names.require(queue, "queue name");
-        return declared(rpc(new AMQP.Queue.Declare.Builder().queue(queue).passive().build()));
+        ensureNotClosedByApplication();
+        return parts.topology().queueDeclarePassive(queue);
     }
 
     /**
@@ -208,9 +204,8 @@ public final class BlockingChannel implements AutoCloseable {
     /** As {@link #queueBind(String, String, String)}, with binding arguments (e.g. for headers exchanges). */
     public void queueBind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
-        rpc(new AMQP.Queue.Bind.Builder().queue(Names.require(queue, "queue name"))
-                .exchange(Names.allowEmpty(exchange, "exchange name")).routingKey(Names.allowEmpty(routingKey, "routing key"))
-                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+        ensureNotClosedByApplication();
+        parts.topology().queueBind(queue, exchange, routingKey, arguments);
     }
 
     /** Removes a binding (queue.unbind); the same exceptions as {@link #queueBind}. */
@@ -221,9 +216,8 @@ public final class BlockingChannel implements AutoCloseable {
     /** Removes a binding with arguments (queue.unbind); the same exceptions as {@link #queueBind}. */
     public void queueUnbind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
-        rpc(new AMQP.Queue.Unbind.Builder().queue(Names.require(queue, "queue name"))
-                .exchange(Names.allowEmpty(exchange, "exchange name")).routingKey(Names.allowEmpty(routingKey, "routing key"))
-                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+        ensureNotClosedByApplication();
+        parts.topology().queueUnbind(queue, exchange, routingKey, arguments);
     }
 
     /**
@@ -235,8 +229,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public int queuePurge(String queue) throws InterruptedException {
-        Command c = rpc(new AMQP.Queue.Purge.Builder().queue(Names.require(queue, "queue name")).build());
-        return ((AMQP.Queue.PurgeOk) c.getMethod()).getMessageCount();
+        ensureNotClosedByApplication();
+        return parts.topology().queuePurge(queue);
     }
 
     /**
@@ -260,9 +254,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public int queueDelete(String queue, boolean ifUnused, boolean ifEmpty) throws InterruptedException {
-        Command c = rpc(new AMQP.Queue.Delete.Builder().queue(Names.require(queue, "queue name"))
-                .ifUnused(ifUnused).ifEmpty(ifEmpty).build());
-        return ((AMQP.Queue.DeleteOk) c.getMethod()).getMessageCount();
+        ensureNotClosedByApplication();
+        return parts.topology().queueDelete(queue, ifUnused, ifEmpty);
     }
 
     // ---------------------------------------------------------------- exchanges
@@ -276,9 +269,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public void exchangeDeclare(ExchangeSpec spec) throws InterruptedException {
-        Objects.requireNonNull(spec, "spec");
-        rpc(new AMQP.Exchange.Declare.Builder().exchange(spec.name()).type(spec.type()).durable(spec.isDurable())
-                .autoDelete(spec.isAutoDelete()).internal(spec.isInternal()).arguments(spec.arguments()).build());
+        ensureNotClosedByApplication();
+        parts.topology().exchangeDeclare(spec);
     }
 
     /**
@@ -289,7 +281,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public void exchangeDeclarePassive(String exchange) throws InterruptedException {
-        rpc(new AMQP.Exchange.Declare.Builder().exchange(Names.require(exchange, "exchange name")).passive().build());
+        ensureNotClosedByApplication();
+        parts.topology().exchangeDeclarePassive(exchange);
     }
 
     /** Deletes an exchange (exchange.delete); the same exceptions as {@link #exchangeDeclare}. */
@@ -305,8 +298,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open
      */
     public void exchangeDelete(String exchange, boolean ifUnused) throws InterruptedException {
-        rpc(new AMQP.Exchange.Delete.Builder().exchange(Names.require(exchange, "exchange name")).ifUnused(ifUnused)
-                .build());
+        ensureNotClosedByApplication();
+        parts.topology().exchangeDelete(exchange, ifUnused);
     }
 
     /**
@@ -323,9 +316,8 @@ public final class BlockingChannel implements AutoCloseable {
     /** As {@link #exchangeBind(String, String, String)}, with binding arguments. */
     public void exchangeBind(String destination, String source, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
-        rpc(new AMQP.Exchange.Bind.Builder().destination(Names.require(destination, "destination exchange"))
-                .source(Names.require(source, "source exchange")).routingKey(Names.allowEmpty(routingKey, "routing key"))
-                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+        ensureNotClosedByApplication();
+        parts.topology().exchangeBind(destination, source, routingKey, arguments);
     }
 
     /** Removes an exchange-to-exchange binding (exchange.unbind). */
@@ -336,9 +328,8 @@ public final class BlockingChannel implements AutoCloseable {
     /** Removes an exchange-to-exchange binding with arguments (exchange.unbind). */
     public void exchangeUnbind(String destination, String source, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
-        rpc(new AMQP.Exchange.Unbind.Builder().destination(Names.require(destination, "destination exchange"))
-                .source(Names.require(source, "source exchange")).routingKey(Names.allowEmpty(routingKey, "routing key"))
-                .arguments(Objects.requireNonNull(arguments, "arguments")).build());
+        ensureNotClosedByApplication();
+        parts.topology().exchangeUnbind(destination, source, routingKey, arguments);
     }
 
     // ---------------------------------------------------------------- basic
@@ -362,10 +353,8 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws IllegalArgumentException if prefetchCount is not in 0..65535
      */
     public void basicQos(int prefetchCount, boolean global) throws InterruptedException {
-        if (prefetchCount < 0 || prefetchCount > 65535) {
-            throw new IllegalArgumentException("prefetchCount must be 0..65535, not " + prefetchCount);
-        }
-        rpc(new AMQP.Basic.Qos.Builder().prefetchCount(prefetchCount).global(global).build());
+        ensureNotClosedByApplication();
+        parts.topology().basicQos(prefetchCount, global);
     }
 
     // ---------------------------------------------------------------- publishing
@@ -393,7 +382,7 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public void publish(String exchange, String routingKey, byte[] body) throws InterruptedException {
         Objects.requireNonNull(body, "body");
-        publish(exchange, routingKey, null, body, false);
+        publish(exchange, routingKey, null, body, false, parts.publisher().defaultTimeout());
     }
 
     /**
@@ -405,7 +394,29 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public void publish(String exchange, String routingKey, Message message) throws InterruptedException {
         Objects.requireNonNull(message, "message");
-        publish(exchange, routingKey, message.properties(), message.body(), message.mandatory());
+        publish(exchange, routingKey, message.properties(), message.body(), message.mandatory(),
+                parts.publisher().defaultTimeout());
+    }
+
+    /**
+     * As {@link #publish(String, String, Message)}, with a timeout of its own instead of the
+     * connection's {@link ConnectionOptions#publishTimeout()}: how long it may wait in all, for
+     * a blocked connection, for room under the bound on unconfirmed messages, and for the
+     * confirm.
+     *
+     * @param timeout how long it may take; positive
+     * @throws IllegalArgumentException if timeout is not positive, or as {@link #publish(String, String, byte[])}
+     * @throws PublishTimeoutException when the timeout passed; {@link PublishTimeoutException#sent()}
+     *         says whether the message was written (its outcome is then unknown) or never sent
+     */
+    public void publish(String exchange, String routingKey, Message message, Duration timeout)
+            throws InterruptedException {
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, not " + timeout);
+        }
+        publish(exchange, routingKey, message.properties(), message.body(), message.mandatory(), timeout);
     }
 
     /**
@@ -424,7 +435,8 @@ public final class BlockingChannel implements AutoCloseable {
         Names.allowEmpty(routingKey, "routing key");
         Objects.requireNonNull(messages, "messages").forEach(m -> Objects.requireNonNull(m, "message"));
         ensureNotClosedByApplication();
-        return new PublishBatch(messages.size(), publisher.publishAll(exchange, routingKey, messages));
+        return new PublishBatch(messages.size(), parts.publisher().publishAll(exchange, routingKey, messages,
+                parts.publisher().defaultTimeout()));
     }
 
     /**
@@ -432,15 +444,16 @@ public final class BlockingChannel implements AutoCloseable {
      * those about to be written); never more than {@link ConnectionOptions#maxUnconfirmed()}.
      */
     public int unconfirmedCount() {
-        return Math.max(0, publisher.unconfirmedCount());
+        return Math.max(0, parts.publisher().unconfirmedCount());
     }
 
     private void publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
-            boolean mandatory) throws InterruptedException {
+            boolean mandatory, Duration timeout) throws InterruptedException {
         Names.allowEmpty(exchange, "exchange name");
         Names.allowEmpty(routingKey, "routing key");
         ensureNotClosedByApplication();
-        publisher.publish(exchange, routingKey, props == null ? EMPTY_PROPERTIES : props, body, mandatory);
+        parts.publisher().publish(exchange, routingKey, props == null ? EMPTY_PROPERTIES : props, body, mandatory,
+                timeout);
     }
 
     private static final AMQP.BasicProperties EMPTY_PROPERTIES = new AMQP.BasicProperties();
@@ -460,19 +473,9 @@ public final class BlockingChannel implements AutoCloseable {
         return scope;
     }
 
-    private Command rpc(com.rabbitmq.client.Method method) throws InterruptedException {
-        ensureNotClosedByApplication();
-        return ctx.rpc(method);
-    }
-
-    private static DeclaredQueue declared(Command c) {
-        AMQP.Queue.DeclareOk ok = (AMQP.Queue.DeclareOk) c.getMethod();
-        return new DeclaredQueue(ok.getQueue(), ok.getMessageCount(), ok.getConsumerCount());
-    }
-
     private void ensureOwner(String what) {
-        if (Thread.currentThread() != owner) {
-            throw new WrongThreadException("only the channel's owner (" + owner + ") may " + what + " it");
+        if (Thread.currentThread() != scope.owner()) {
+            throw new WrongThreadException("only the channel's owner (" + scope.owner() + ") may " + what + " it");
         }
     }
 
@@ -487,8 +490,6 @@ public final class BlockingChannel implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- consuming
-
-    private final dev.warren.internal.Consumers consumers = new dev.warren.internal.Consumers();
 
     /**
      * Subscribes to a queue with {@link ConsumeOptions#defaults()} (prefetch
@@ -522,7 +523,7 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public Subscription consume(String queue, ConsumeOptions options) throws InterruptedException {
         ensureNotClosedByApplication();
-        return consumers.consume(ctx, scope, queue, options);
+        return parts.consumers().consume(scope, queue, options);
     }
 
     /**
@@ -539,13 +540,10 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public java.util.Optional<Delivery> get(String queue) throws InterruptedException {
         ensureNotClosedByApplication();
-        return dev.warren.internal.Consumers.get(ctx, queue);
+        return parts.consumers().get(queue);
     }
 
     // ---------------------------------------------------------------- request/reply
-
-    private final java.util.concurrent.atomic.AtomicReference<dev.warren.internal.RpcClient> rpcClient =
-            new java.util.concurrent.atomic.AtomicReference<>();
 
     /**
      * Sends a request and waits for its reply (RPC over direct reply-to). Any number of threads
@@ -579,44 +577,33 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws InterruptedException when interrupted while the channel is open; the request may
      *         have been sent, and its reply will be dropped
      */
-    public Delivery call(String exchange, String routingKey, Message request, java.time.Duration timeout)
+    public Delivery call(String exchange, String routingKey, Message request, Duration timeout)
             throws InterruptedException {
         ensureNotClosedByApplication();
-        return rpcClient().call(exchange, routingKey, request, timeout);
+        return parts.rpc().call(exchange, routingKey, request, timeout);
     }
 
     /** How many {@link #call}s wait for their reply on this channel right now (for tests and diagnostics). */
     public int pendingCallCount() {
-        dev.warren.internal.RpcClient c = rpcClient.get();
+        RpcClient c = parts.rpcIfMade();
         return c == null ? 0 : c.pendingCount();
     }
 
     /** Replies that matched no waiting call (e.g. late after a timeout); package-private for tests. */
     long droppedReplyCount() {
-        dev.warren.internal.RpcClient c = rpcClient.get();
+        RpcClient c = parts.rpcIfMade();
         return c == null ? 0 : c.droppedReplies();
     }
 
     /** Whether the thread that times out this channel's publishes runs; package-private for tests. */
     boolean publishTimeoutsAlive() {
-        return publisher.timeoutsAlive();
+        return parts.publisher().timeoutsAlive();
     }
 
     /** Whether the thread that times out this channel's calls runs; package-private for tests. */
     boolean callTimeoutsAlive() {
-        dev.warren.internal.RpcClient c = rpcClient.get();
+        RpcClient c = parts.rpcIfMade();
         return c != null && c.timeoutsAlive();
-    }
-
-    private dev.warren.internal.RpcClient rpcClient() {
-        dev.warren.internal.RpcClient c = rpcClient.get();
-        if (c == null) {
-            c = new dev.warren.internal.RpcClient(ctx, publisher);
-            if (!rpcClient.compareAndSet(null, c)) {
-                c = rpcClient.get();
-            }
-        }
-        return c;
     }
 
     /**
@@ -676,6 +663,6 @@ public final class BlockingChannel implements AutoCloseable {
     public void serve(Subscription requests, ServeOptions options, RequestHandler handler)
             throws InterruptedException {
         ensureNotClosedByApplication();
-        dev.warren.internal.RpcServer.serve(publisher, requests, options, handler);
+        RpcServer.serve(parts.publisher(), requests, options, handler);
     }
 }

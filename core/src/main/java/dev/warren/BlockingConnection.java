@@ -6,12 +6,17 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.internal.BlockedGate;
 import dev.warren.internal.Closes;
+import dev.warren.internal.Connector;
+import dev.warren.internal.Offload;
+import dev.warren.internal.Writer;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,16 +29,21 @@ import java.util.concurrent.atomic.AtomicReference;
  * reconnects by itself.
  */
 public final class BlockingConnection implements AutoCloseable {
+    private static final AtomicLong WRITERS = new AtomicLong();
+
     private final Connection raw;
     private final ConnectionOptions options;
     private final Set<BlockingChannel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicReference<ConnectionClosedException> closed = new AtomicReference<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final BlockedGate gate = new BlockedGate();
+    private final Writer writer;
 
     BlockingConnection(Connection raw, ConnectionOptions options) {
         this.raw = raw;
         this.options = options;
+        this.writer = new Writer(Connector.THREAD_PREFIX + "writer-" + WRITERS.incrementAndGet()
+                + (options.connectionName() != null ? "-" + options.connectionName() : ""));
         raw.addBlockedListener(new BlockedListener() {
             @Override
             public void handleBlocked(String reason) {
@@ -57,6 +67,8 @@ public final class BlockingConnection implements AutoCloseable {
         }
         // Publishers waiting for an unblock must wake up and see the close.
         gate.unblock();
+        // Its channels abandon what they queued as they hear of the close; nothing more is written.
+        writer.stop();
     }
 
     /**
@@ -70,9 +82,11 @@ public final class BlockingConnection implements AutoCloseable {
      */
     public BlockingChannel openChannel() {
         ensureOpen();
+        // On a thread of Warren's: channel.open is written and awaited by amqp-client itself,
+        // and a write from an interrupted caller would close the connection's socket.
         Channel ch;
         try {
-            ch = raw.createChannel();
+            ch = Offload.await(Offload.start("open-channel", raw::createChannel));
         } catch (IOException | ShutdownSignalException e) {
             throw closedOr(e);
         }
@@ -84,11 +98,10 @@ public final class BlockingConnection implements AutoCloseable {
         try {
             c = new BlockingChannel(this, ch, options);
         } catch (RuntimeException e) {
-            try {
+            Offload.start("abort-channel", () -> {
                 ch.abort();
-            } catch (IOException | RuntimeException ignored) {
-                // It failed to set up; whatever state it is in, it is of no use.
-            }
+                return null;
+            });
             throw e;
         }
         channels.add(c);
@@ -156,19 +169,40 @@ public final class BlockingConnection implements AutoCloseable {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        // In parallel: each waits for its subtasks and for the broker, and one slow channel must
+        // not add its wait to the others'.
+        List<Thread> closers = new ArrayList<>();
         for (BlockingChannel c : List.copyOf(channels)) {
-            c.closeFromConnection();
+            closers.add(Thread.ofVirtual().name("warren-close-ch" + c.channelNumber()).start(c::closeFromConnection));
+        }
+        boolean interrupted = false;
+        for (Thread t : closers) {
+            for (;;) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
         }
         closed.compareAndSet(null, new ConnectionClosedException(options.connectionName(), 200,
                 "closed by the application", false, null, null));
         if (raw.isOpen()) {
-            try {
-                raw.close((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
-            } catch (IOException | ShutdownSignalException ignored) {
-                // Closed meanwhile by the broker or the network: nothing is left to release.
-            }
+            Offload.awaitQuietly(Offload.start("close-connection", () -> {
+                try {
+                    raw.close((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+                } catch (IOException | ShutdownSignalException ignored) {
+                    // Closed meanwhile by the broker or the network: nothing is left to release.
+                }
+                return null;
+            }), options.connectTimeout().plusSeconds(1));
         }
+        writer.stop();
         gate.unblock();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
@@ -180,6 +214,10 @@ public final class BlockingConnection implements AutoCloseable {
 
     BlockedGate gate() {
         return gate;
+    }
+
+    Writer writer() {
+        return writer;
     }
 
     void removed(BlockingChannel c) {
@@ -209,6 +247,10 @@ public final class BlockingConnection implements AutoCloseable {
             ClosedException c = Closes.from(s, 0, options.connectionName());
             return c.forCaller();
         }
-        return new java.io.UncheckedIOException((IOException) e);
+        // Not a close: the socket failed under amqp-client (it closes the connection next).
+        ConnectionClosedException c = new ConnectionClosedException(options.connectionName(), 0,
+                "network failure: " + e, false, null, e);
+        closed.compareAndSet(null, c);
+        return closed.get().forCaller();
     }
 }

@@ -19,6 +19,8 @@ import java.util.Objects;
  * {@link #toString()} never shows the password.
  */
 public final class ConnectionOptions implements Cloneable {
+    /** The default bound on a synchronous AMQP method's wait for its reply. */
+    public static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(30);
     /** The default bound on unconfirmed publishes per channel. */
     public static final int DEFAULT_MAX_UNCONFIRMED = 2048;
 
@@ -31,6 +33,7 @@ public final class ConnectionOptions implements Cloneable {
     private Map<String, Object> clientProperties;
     private int maxUnconfirmed;
     private Duration publishTimeout;
+    private Duration operationTimeout = DEFAULT_OPERATION_TIMEOUT;
 
     private ConnectionOptions(String uri) {
         this.uri = uri;
@@ -150,6 +153,29 @@ public final class ConnectionOptions implements Cloneable {
         ConnectionOptions c = copy();
         c.publishTimeout = timeout;
         return c;
+    }
+
+    /**
+     * How long a synchronous AMQP method (declare, bind, purge, delete, qos, consume, cancel, get)
+     * may wait for the broker's reply (default 30 s, {@link #DEFAULT_OPERATION_TIMEOUT}). When
+     * it passes, the channel is aborted: the call, and everything else pending on the channel,
+     * throws a {@link ChannelClosedException} that says it was a client-side timeout
+     * ({@link ClosedException#initiatedByBroker()} false), because a reply that came later would
+     * otherwise answer the channel's next method. A memory alarm that outlasts it (the broker
+     * stops reading from a blocked connection) ends the channel that way.
+     *
+     * @throws IllegalArgumentException if it is not positive
+     */
+    public ConnectionOptions withOperationTimeout(Duration timeout) {
+        requirePositive(timeout, "operation timeout");
+        ConnectionOptions c = copy();
+        c.operationTimeout = timeout;
+        return c;
+    }
+
+    /** The bound on a synchronous method's wait for its reply. */
+    public Duration operationTimeout() {
+        return operationTimeout;
     }
 
     /** The AMQP URI, password included (never logged by Warren). */

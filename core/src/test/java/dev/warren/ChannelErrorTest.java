@@ -41,7 +41,7 @@ class ChannelErrorTest {
             // Hold the FIFO slot so that all five declares are queued before the first is sent.
             CountDownLatch held = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            Subtask<?> holder = ch.fork(() -> ch.context().rawRpc(() -> {
+            Subtask<?> holder = ch.fork(() -> ch.context().holdingSlot(() -> {
                 held.countDown();
                 awaitUninterruptibly(release);
                 return null;

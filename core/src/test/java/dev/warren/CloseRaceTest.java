@@ -44,7 +44,7 @@ class CloseRaceTest {
     @Test
     void closeBeforeTheWaiterRegistersFailsItAtOnce() {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         stub.fire(stub.channelError());
         assertThatThrownBy(() -> ctx.await(new CompletableFuture<String>())).satisfies(STUBBED_406);
         assertThatThrownBy(() -> ctx.rpc(declare("q"))).satisfies(STUBBED_406);
@@ -56,7 +56,7 @@ class CloseRaceTest {
     void closeOfAChannelClosedBeforeTheContextExistedIsSeen() {
         StubChannel stub = new StubChannel(7);
         stub.fire(stub.channelError());
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         assertThat(ctx.closedCause()).satisfies(STUBBED_406);
         assertThatThrownBy(ctx::ensureOpen).satisfies(STUBBED_406);
     }
@@ -64,7 +64,7 @@ class CloseRaceTest {
     @Test
     void closeWhileWaitingFailsTheWaiterAndUnregistersIt() throws Exception {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         Thread waiter = Thread.ofVirtual().start(() -> outcome.complete(TestSupport.caught(() -> ctx.await(new CompletableFuture<>()))));
         awaitParkedIn(waiter, "await");
@@ -77,7 +77,7 @@ class CloseRaceTest {
     @Test
     void closeThatInterruptsTheWaiterGivesTheCloseNotAnInterruptedException() throws Exception {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         CompletableFuture<Boolean> interruptedAfter = new CompletableFuture<>();
         java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
@@ -101,7 +101,7 @@ class CloseRaceTest {
     @Test
     void closeAfterCompletionLeavesTheValueToTheWaiter() throws Exception {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         CompletableFuture<String> f = new CompletableFuture<>();
         f.complete("value");
         Thread.currentThread().interrupt();
@@ -117,7 +117,7 @@ class CloseRaceTest {
     @Test
     void rpcFailedByAmqpClientBeforeTheListenerRunsGivesTheSameClose() throws Exception {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> outcome.complete(TestSupport.caught(() -> ctx.rpc(declare("q")))));
         StubChannel.Rpc inFlight = stub.rpcs.take();
@@ -130,7 +130,7 @@ class CloseRaceTest {
     @Test
     void alreadyClosedExceptionSeenBeforeTheListenerRunsMapsToTheOriginalClose() {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         ShutdownSignalException lost = new ShutdownSignalException(true, false, null, stub.channel);
         lost.initCause(new java.net.SocketException("Connection reset"));
         // amqp-client records the close, then a caller's next call fails, then the listeners run.
@@ -147,7 +147,7 @@ class CloseRaceTest {
     @Test
     void callerInterruptedAwaitingItsReplyKeepsTheSlotUntilTheReplySoTheNextGetsItsOwn() throws Exception {
         StubChannel stub = new StubChannel(7);
-        ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+        ChannelContext ctx = stub.context();
         CompletableFuture<Throwable> first = new CompletableFuture<>();
         Thread a = Thread.ofVirtual().start(() -> first.complete(TestSupport.caught(() -> ctx.rpc(declare("a")))));
         StubChannel.Rpc sentA = stub.rpcs.take();
@@ -179,7 +179,7 @@ class CloseRaceTest {
     void awaitRacingCompletionAndCloseNeverHangsNorGetsTheWrongOutcome() throws Exception {
         for (int i = 0; i < ITERATIONS; i++) {
             StubChannel stub = new StubChannel(7);
-            ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+            ChannelContext ctx = stub.context();
             CompletableFuture<String> f = new CompletableFuture<>();
             CompletableFuture<Object> outcome = new CompletableFuture<>();
             CountDownLatch go = new CountDownLatch(1);
@@ -221,7 +221,7 @@ class CloseRaceTest {
         int callers = 4;
         for (int i = 0; i < ITERATIONS / 3; i++) {
             StubChannel stub = new StubChannel(7);
-            ChannelContext ctx = new ChannelContext(stub.channel, "stub");
+            ChannelContext ctx = stub.context();
             List<CompletableFuture<Object>> outcomes = new ArrayList<>();
             List<Thread> threads = new ArrayList<>();
             CountDownLatch go = new CountDownLatch(1);

@@ -58,8 +58,9 @@ class ConnectionFailureTest {
             assertThat(conn.blockedReason()).isEmpty();
             try {
                 admin.raiseMemoryAlarm();
-                // The broker blocks a connection once it publishes.
-                ch.unwrap().basicPublish("", unique("nowhere"), null, new byte[] {1});
+                // The broker blocks a connection once it publishes (on a raw channel of its own:
+                // Warren's refuses publishes that bypass it).
+                conn.unwrap().createChannel().basicPublish("", unique("nowhere"), null, new byte[] {1});
                 assertThat(blocked.await(20, TimeUnit.SECONDS)).as("connection.blocked arrived").isTrue();
                 assertThat(conn.isBlocked()).isTrue();
                 assertThat(conn.blockedReason()).hasValueSatisfying(r -> assertThat(r).contains("memory"));

@@ -157,7 +157,7 @@ class ForcedCloseTest {
         CompletableFuture<Void> closed = new CompletableFuture<>();
         ch.context().onClose(c -> closed.complete(null));
         CountDownLatch held = new CountDownLatch(1);
-        Subtask<?> holder = ch.fork(() -> ch.context().rawRpc(() -> {
+        Subtask<?> holder = ch.fork(() -> ch.context().holdingSlot(() -> {
             held.countDown();
             closed.join(); // like amqp-client's own RPC wait: deaf to interrupts, ended by the close
             throw new IOException(ch.unwrap().getCloseReason());

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -168,7 +169,10 @@ class HandleTest {
         Subscription sub = ch.consume(q);
         CountDownLatch running = new CountDownLatch(1);
         AtomicInteger outcome = new AtomicInteger();
-        Thread caller = Thread.ofVirtual().start(() -> {
+        CompletableFuture<Thread> caller = new CompletableFuture<>();
+        // In a subtask: handle() forks the handlers, so only the owner and its subtasks may call it.
+        ch.fork(() -> {
+            caller.complete(Thread.currentThread());
             try {
                 sub.handle(1, d -> {
                     running.countDown();
@@ -178,10 +182,11 @@ class HandleTest {
             } catch (InterruptedException e) {
                 outcome.set(2);
             }
+            return null;
         });
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
-        caller.interrupt();
-        caller.join();
+        caller.get().interrupt();
+        ch.join();
         assertThat(outcome).hasValue(2);
         Delivery again = sub.take();
         assertThat(again.bodyAsString()).isEqualTo("slow");
@@ -203,5 +208,46 @@ class HandleTest {
             }
         }, Duration.ofSeconds(10))).as("a message in %s", q).isTrue();
         return got.get();
+    }
+
+    @Test
+    void handleFromAThreadOutsideTheChannelsScopeIsRefused() throws Exception {
+        BlockingChannel ch = conn.openChannel();
+        String q = declare(ch, TestQueues.spec(TestQueues.unique("outsider")));
+        queues.publish(q, "untouched");
+        Subscription sub = ch.consume(q);
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> outcome.complete(TestSupport.caught(() -> sub.handle(1, d -> { }))));
+        assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(WrongThreadException.class);
+        sub.close();
+        assertThat(queues.ready(q)).as("nothing was handled").isEqualTo(1);
+        ch.close();
+    }
+
+    @Test
+    void aSubscriptionEndedBySiblingCancellationIsNoFailureOfItsOwn() throws Exception {
+        BlockingChannel ch = conn.openChannel();
+        String q = declare(ch, TestQueues.spec(TestQueues.unique("sibling")));
+        Subscription sub = ch.consume(q);
+        CompletableFuture<Thread> iterating = new CompletableFuture<>();
+        ch.fork(() -> {
+            iterating.complete(Thread.currentThread());
+            for (Delivery d : sub) {
+                d.ack();
+            }
+            return null;
+        });
+        TestSupport.awaitParkedIn(iterating.get(10, TimeUnit.SECONDS), "awaitNext");
+        IllegalStateException bug = new IllegalStateException("a sibling's own failure");
+        ch.fork(() -> {
+            throw bug;
+        });
+        // The iterator ends with CancellationException when cancelled; that is the sibling's doing.
+        assertThatThrownBy(ch::join).isInstanceOfSatisfying(SubtaskFailedException.class, e -> {
+            assertThat(e.getCause()).isSameAs(bug);
+            assertThat(e.getSuppressed()).isEmpty();
+        });
+        sub.close();
+        ch.close();
     }
 }

@@ -3,6 +3,9 @@ package dev.warren;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import dev.warren.internal.ChannelContext;
+import dev.warren.internal.Writer;
 import com.rabbitmq.client.Command;
 import com.rabbitmq.client.Method;
 import com.rabbitmq.client.ShutdownListener;
@@ -30,6 +33,19 @@ final class StubChannel {
         }
     }
 
+    /** The writer every stub's context sends through (it calls the stub's asyncCompletableRpc). */
+    static final Writer WRITER = new Writer("stub-writer");
+    /** A connection with no frame limit and no close. */
+    private static final Connection CONNECTION = (Connection) Proxy.newProxyInstance(
+            Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, (proxy, m, args) -> switch (m.getName()) {
+                case "getFrameMax" -> 0;
+                case "getCloseReason" -> null;
+                case "toString" -> "StubConnection";
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "equals" -> proxy == args[0];
+                default -> throw new UnsupportedOperationException(m.getName());
+            });
+
     private final int number;
     private final List<ShutdownListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicReference<ShutdownSignalException> closeReason = new AtomicReference<>();
@@ -51,6 +67,7 @@ final class StubChannel {
             case "isOpen" -> closeReason.get() == null;
             case "getCloseReason" -> closeReason.get();
             case "getChannelNumber" -> this.number;
+            case "getConnection" -> CONNECTION;
             case "asyncCompletableRpc" -> {
                 ShutdownSignalException s = closeReason.get();
                 if (s != null) {
@@ -72,6 +89,11 @@ final class StubChannel {
         };
         channel = (Channel) Proxy.newProxyInstance(Channel.class.getClassLoader(), new Class<?>[] {Channel.class},
                 handler);
+    }
+
+    /** A channel context over this stub, as Warren makes one for a real channel. */
+    ChannelContext context() {
+        return new ChannelContext(channel, "stub", WRITER, java.time.Duration.ofSeconds(30));
     }
 
     /** How many shutdown listeners were added. */

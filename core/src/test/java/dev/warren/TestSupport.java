@@ -108,13 +108,13 @@ final class TestSupport {
     /**
      * Holds the channel's FIFO slot from a thread outside its scope until {@code release} is
      * counted down or the channel closes, and returns once the slot is held. Outside the scope
-     * because amqp-client's own blocking methods (rawRpc) are shielded from cancellation.
+     * so that cancelling the scope does not end the hold.
      */
     static Thread holdSlot(BlockingChannel ch, CountDownLatch release) throws InterruptedException {
         CountDownLatch held = new CountDownLatch(1);
         Thread holder = Thread.ofPlatform().start(() -> {
             try {
-                ch.context().rawRpc(() -> {
+                ch.context().holdingSlot(() -> {
                     held.countDown();
                     try {
                         release.await();

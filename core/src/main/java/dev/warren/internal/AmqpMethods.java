@@ -54,4 +54,30 @@ public final class AmqpMethods {
         };
         return m != null ? m : classId + "/" + methodId;
     }
+
+    /** The argument table a method carries (declare, bind, unbind, consume), or null. */
+    static java.util.Map<String, Object> argumentsOf(com.rabbitmq.client.Method m) {
+        if (m instanceof com.rabbitmq.client.AMQP.Queue.Declare d) {
+            return d.getArguments();
+        }
+        if (m instanceof com.rabbitmq.client.AMQP.Exchange.Declare d) {
+            return d.getArguments();
+        }
+        if (m instanceof com.rabbitmq.client.AMQP.Queue.Bind b) {
+            return b.getArguments();
+        }
+        if (m instanceof com.rabbitmq.client.AMQP.Queue.Unbind u) {
+            return u.getArguments();
+        }
+        if (m instanceof com.rabbitmq.client.AMQP.Exchange.Bind b) {
+            return b.getArguments();
+        }
+        if (m instanceof com.rabbitmq.client.AMQP.Exchange.Unbind u) {
+            return u.getArguments();
+        }
+        if (m instanceof com.rabbitmq.client.AMQP.Basic.Consume c) {
+            return c.getArguments();
+        }
+        return null;
+    }
 }

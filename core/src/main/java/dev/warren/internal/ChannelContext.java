@@ -7,9 +7,12 @@ import com.rabbitmq.client.Method;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.ChannelClosedException;
 import dev.warren.ClosedException;
+import dev.warren.ConnectionClosedException;
 import dev.warren.WarrenException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,28 +25,61 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * The bridge between one amqp-client channel and the threads that wait on it.
+ * The bridge between one amqp-client channel and the threads that use it: what it sends and what
+ * waits on it.
  *
- * <p>Every wait is on a {@link CompletableFuture} registered here first, so that the close
- * callback, running on amqp-client's thread, can fail every waiter without blocking. The close
- * is recorded once ({@link #shutdown}); registrations and the close race safely because each
- * side writes first and reads the other's write second.
+ * <p><b>Sending.</b> Every frame goes through {@link #send}: onto this channel's queue, written
+ * in order by the connection's {@link Writer}, never by the caller. Failures of a write are
+ * mapped here, in {@link #writeOne}, for every kind of frame.
+ *
+ * <p><b>Waiting.</b> Every wait is on something registered here first (a future, a synchronous
+ * method's {@link RpcRequest}), so that the close, running on amqp-client's thread, fails every
+ * waiter without blocking. The close is recorded once ({@link #shutdown}); registrations and the
+ * close race safely because each side writes first and reads the other's write second.
  */
 public final class ChannelContext {
     /** Permits released on close so that every caller queued for the slot wakes up and fails. */
     private static final int FLUSH_PERMITS = Integer.MAX_VALUE / 2;
+    /** Reply code of a close that Warren made itself (a timeout, a frame amqp-client refused). */
+    public static final int CLIENT_ABORT = 0;
+
+    private static final VarHandle SCHEDULED;
+
+    static {
+        try {
+            SCHEDULED = MethodHandles.lookup().findVarHandle(ChannelContext.class, "scheduled", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Channel raw;
     private final String connectionName;
+    private final Writer writer;
+    private final Duration operationTimeout;
     private final AtomicReference<ClosedException> closed = new AtomicReference<>();
     private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Consumer<ClosedException>> closeHooks = new ConcurrentLinkedQueue<>();
-    /** The FIFO slot for synchronous AMQP methods: a permit, so the reply callback can free it. */
+    /** The FIFO slot for synchronous AMQP methods: a permit, so the reply can free it. */
     private final Semaphore slot = new Semaphore(1, true);
+    /** The synchronous method in flight (at most one, by the slot), watched for its deadline. */
+    private final Set<RpcRequest> inFlight = ConcurrentHashMap.newKeySet();
+    private final Timeouts rpcTimeouts;
+    private final ConcurrentLinkedQueue<Outbound> outbox = new ConcurrentLinkedQueue<>();
+    /** Whether this channel is queued at the writer (at most once at a time). */
+    private volatile boolean scheduled;
 
-    public ChannelContext(Channel raw, String connectionName) {
+    /**
+     * @param writer the connection's writer, which writes everything this channel sends
+     * @param operationTimeout how long a synchronous method may wait for its reply before the
+     *        channel is aborted
+     */
+    public ChannelContext(Channel raw, String connectionName, Writer writer, Duration operationTimeout) {
         this.raw = raw;
         this.connectionName = connectionName;
+        this.writer = writer;
+        this.operationTimeout = operationTimeout;
+        this.rpcTimeouts = new Timeouts(inFlight, "warren-ch" + raw.getChannelNumber() + "-rpc-timeouts");
         raw.addShutdownListener(this::onShutdownSignal);
         if (!raw.isOpen()) {
             // Closed before the listener was added: amqp-client will not call it any more.
@@ -67,6 +103,16 @@ public final class ChannelContext {
     /** The connection's client-provided name, or null. */
     public String connectionName() {
         return connectionName;
+    }
+
+    /** The bound on a synchronous method's wait for its reply. */
+    public Duration operationTimeout() {
+        return operationTimeout;
+    }
+
+    /** The connection's negotiated frame maximum in bytes, 0 for none. */
+    public int frameMax() {
+        return raw.getConnection().getFrameMax();
     }
 
     /** The recorded close, or null while the channel is open. */
@@ -99,8 +145,8 @@ public final class ChannelContext {
     }
 
     /**
-     * Records the close, once, then fails every pending operation, frees the slot for every
-     * queued caller and runs the close hooks. Never blocks.
+     * Records the close, once, then fails every pending operation and everything not yet
+     * written, frees the slot for every queued caller and runs the close hooks. Never blocks.
      *
      * @return whether this call recorded it (false if the channel was closed already)
      */
@@ -108,10 +154,15 @@ public final class ChannelContext {
         if (!closed.compareAndSet(null, cause)) {
             return false;
         }
+        rpcTimeouts.stop();
         for (CompletableFuture<?> f : pending) {
             f.completeExceptionally(cause);
         }
+        for (RpcRequest r : inFlight) {
+            r.complete(cause);
+        }
         slot.release(FLUSH_PERMITS);
+        abandonQueued();
         Consumer<ClosedException> hook;
         while ((hook = closeHooks.poll()) != null) {
             hook.accept(cause);
@@ -119,10 +170,95 @@ public final class ChannelContext {
         return true;
     }
 
+    /**
+     * Ends the channel from Warren's side: records {@code reason} as its close (every pending
+     * operation fails with it) and closes the amqp-client channel without waiting for the broker.
+     * For a channel whose state Warren can no longer vouch for: a synchronous method without a
+     * reply in time (a late reply would answer the next method), a frame amqp-client refused
+     * after it took a sequence number or registered a reply.
+     *
+     * @return the channel's recorded close (this one, or an earlier one)
+     */
+    public ClosedException abort(String reason, String failedMethod, Throwable cause) {
+        ChannelClosedException c = new ChannelClosedException(number(), CLIENT_ABORT, reason, false, failedMethod,
+                cause);
+        if (shutdown(c)) {
+            Offload.start("ch" + number() + "-abort", () -> {
+                raw.abort(200, "aborted by the client: " + reason);
+                return null;
+            });
+        }
+        return closed.get();
+    }
+
     /** How many operations are waiting on this channel right now (for tests and diagnostics). */
     public int pendingCount() {
-        return pending.size();
+        return pending.size() + inFlight.size();
     }
+
+    // ---------------------------------------------------------------- the outbound path
+
+    /**
+     * Queues {@code o} to be written by the connection's writer, after everything this channel
+     * queued before. Never blocks. If the channel is closed, {@code o} is abandoned with the close.
+     */
+    void send(Outbound o) {
+        outbox.offer(o);
+        // Queued first, close read second: either shutdown() drains this, or this sees the close.
+        if (closed.get() != null) {
+            abandonQueued();
+            return;
+        }
+        if (!scheduled && SCHEDULED.compareAndSet(this, false, true)) {
+            writer.schedule(this);
+        }
+    }
+
+    /** On the writer thread: writes up to {@code limit} queued items, then gives up the turn. */
+    void writeTurn(int limit) {
+        for (int i = 0; i < limit; i++) {
+            Outbound o = outbox.poll();
+            if (o == null) {
+                break;
+            }
+            writeOne(o);
+        }
+        scheduled = false;
+        // Unscheduled first, queue read second: a sender queues first and reads scheduled second.
+        if (!outbox.isEmpty() && SCHEDULED.compareAndSet(this, false, true)) {
+            writer.schedule(this);
+        }
+    }
+
+    /** The one place where what a write does to the channel is decided, for every kind of frame. */
+    private void writeOne(Outbound o) {
+        ClosedException c = closed.get();
+        if (c != null) {
+            o.abandon(c);
+            return;
+        }
+        try {
+            o.write();
+        } catch (IOException | ShutdownSignalException e) {
+            o.abandon(translate(e));
+        } catch (RuntimeException | Error e) {
+            // Refused after Warren's own checks passed: amqp-client may have taken a sequence
+            // number or registered a reply already, so the channel is out of step with the broker.
+            o.abandon(abort("amqp-client refused a frame: " + e, null, e));
+        }
+    }
+
+    /** Abandons everything queued, with the close (or the connection's end). Never blocks. */
+    void abandonQueued() {
+        Outbound o;
+        while ((o = outbox.poll()) != null) {
+            ClosedException c = closed.get();
+            o.abandon(c != null ? c : new ConnectionClosedException(connectionName, 0,
+                    "the connection is closed: nothing more is written", false, null, null));
+        }
+    }
+
+    // ---------------------------------------------------------------- waiting
 
     /**
      * Waits for {@code f}, which the close fails too.
@@ -159,25 +295,17 @@ public final class ChannelContext {
             }
             return nanos < 0 ? f.get() : f.get(nanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
+            throw translate(e.getCause());
         } catch (InterruptedException e) {
-            return valueOr(f, e);
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                // The value came before the interrupt (often the close's): keep both.
+                Thread.currentThread().interrupt();
+                return f.join();
+            }
+            throw closedOr(e);
         } finally {
             pending.remove(f);
         }
-    }
-
-    /**
-     * For an interrupted wait: the value if {@code f} completed normally all the same (the
-     * interrupt, often the close's, came after it; the interrupt status is set again), else
-     * {@link #closedOr}.
-     */
-    private <T> T valueOr(CompletableFuture<T> f, InterruptedException e) throws InterruptedException {
-        if (f.isDone() && !f.isCompletedExceptionally()) {
-            Thread.currentThread().interrupt();
-            return f.join();
-        }
-        throw closedOr(e);
     }
 
     /**
@@ -194,59 +322,82 @@ public final class ChannelContext {
         return e;
     }
 
+    // ---------------------------------------------------------------- synchronous methods
+
     /**
-     * Issues a synchronous AMQP method and waits for its reply. Callers queue in FIFO order for
+     * Issues a synchronous AMQP method (or several, each after the previous one's reply, in one
+     * turn) and waits for the (last) reply. Callers queue in FIFO order for
      * the channel's slot; the slot is freed when the reply or the close arrives, even if the
-     * caller stopped waiting, so the channel never gets out of step with the broker.
+     * caller stopped waiting, so the channel never gets out of step with the broker. A reply
+     * that does not come within the operation timeout aborts the channel.
      *
+     * @throws IllegalArgumentException when an argument table cannot be encoded (nothing was sent)
      * @throws ClosedException when the channel closes before the reply (for the method that
-     *         caused it and for every caller queued behind it)
+     *         caused it and for every caller queued behind it), also when the reply did not
+     *         come in time ({@link #CLIENT_ABORT}, not initiated by the broker)
      * @throws InterruptedException when interrupted while queued (nothing was sent) or while
      *         waiting for the reply (the method was sent; its reply is consumed and dropped)
      */
-    public Command rpc(Method method) throws InterruptedException {
-        CompletableFuture<Command> reply = startRpc(method);
-        return await(reply);
+    public Command rpc(Method... methods) throws InterruptedException {
+        return awaitReply(startRpc(methods));
     }
 
     /**
-     * Runs one of amqp-client's own blocking synchronous methods (those that keep client-side
-     * bookkeeping, such as basic.consume and basic.cancel) in the slot, mapping its failures.
-     * amqp-client's wait cannot be interrupted; it ends with the reply or the close.
+     * As {@link #rpc}, for the few methods whose callers cannot be interrupted (confirm.select
+     * while a channel opens): waits on through interrupts, within the operation timeout, and sets
+     * the interrupt status again afterwards.
      */
-    public <T> T rawRpc(IoCall<T> call) throws InterruptedException {
-        acquireSlot();
+    public Command rpcUninterruptibly(Method method) {
+        boolean interrupted = false;
         try {
-            return Scope.shielded(call);
-        } catch (IOException | ShutdownSignalException e) {
-            throw translate(e);
+            RpcRequest r;
+            for (;;) {
+                try {
+                    r = startRpc(method);
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            for (;;) {
+                try {
+                    return awaitReply(r);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
         } finally {
-            slot.release();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     /**
-     * Takes the slot and issues {@code method}, returning its reply future (which frees the slot
-     * when it completes), for callers that must act on a reply that arrives after they stopped
-     * waiting (basic.get requeues a late GetOk). Wait on it with {@link #await}.
+     * Takes the slot and sends {@code method}; wait for the reply with {@link #awaitReply}. For
+     * callers that must act on a reply that comes after they stopped waiting (basic.get
+     * requeues a late GetOk, see {@link RpcRequest#onLateReply}).
      *
      * @throws ClosedException when the channel is closed
      * @throws InterruptedException when interrupted while queued for the slot (nothing was sent)
      */
-    public CompletableFuture<Command> startRpc(Method method) throws InterruptedException {
-        acquireSlot();
-        CompletableFuture<Command> reply;
-        try {
-            reply = Scope.shielded(() -> raw.asyncCompletableRpc(method));
-        } catch (IOException | ShutdownSignalException e) {
-            slot.release();
-            throw translate(e);
-        } catch (RuntimeException e) {
-            slot.release();
-            throw e;
+    public RpcRequest startRpc(Method... methods) throws InterruptedException {
+        for (Method m : methods) {
+            FieldTables.checkArguments(AmqpMethods.argumentsOf(m), "argument", frameMax());
         }
-        reply.whenComplete((r, e) -> slot.release());
-        return reply;
+        acquireSlot();
+        RpcRequest r = new RpcRequest(this, methods, Timeouts.deadlineIn(operationTimeout.toNanos()));
+        inFlight.add(r);
+        // Added first, close read second: either shutdown() fails it, or this sees the close.
+        ClosedException c = closed.get();
+        if (c != null) {
+            r.complete(c);
+            throw c.forCaller();
+        }
+        rpcTimeouts.start();
+        rpcTimeouts.register(r.deadline);
+        send(r);
+        return r;
     }
 
     private void acquireSlot() throws InterruptedException {
@@ -256,17 +407,74 @@ public final class ChannelContext {
         } catch (InterruptedException e) {
             throw closedOr(e);
         }
-        ClosedException c = closed.get();
-        if (c != null) {
+    }
+
+    /**
+     * Runs {@code call} while holding the channel's slot, so that no synchronous method of
+     * Warren's overlaps it (for tests that need the slot taken at a chosen moment, and for a
+     * caller issuing a method of its own on the raw channel). Its failures are mapped as a
+     * write's are.
+     *
+     * @throws ClosedException when the channel is closed
+     * @throws InterruptedException when interrupted while queued for the slot
+     */
+    public <T> T holdingSlot(IoCall<T> call) throws InterruptedException {
+        acquireSlot();
+        try {
+            ensureOpen();
+            return call.call();
+        } catch (IOException | ShutdownSignalException e) {
+            throw translate(e);
+        } finally {
             slot.release();
-            throw c.forCaller();
         }
     }
 
     /**
+     * Waits for the reply of a method sent with {@link #startRpc}.
+     *
+     * @throws ClosedException when the channel closed first
+     * @throws InterruptedException when interrupted while the channel is open; the reply will be
+     *         consumed and dropped
+     */
+    public Command awaitReply(RpcRequest r) throws InterruptedException {
+        Object o;
+        try {
+            o = r.await(0);
+        } catch (InterruptedException e) {
+            if (r.outcome() instanceof Command reply) {
+                Thread.currentThread().interrupt();
+                return reply;
+            }
+            throw closedOr(e);
+        }
+        if (o instanceof Command reply) {
+            return reply;
+        }
+        throw translate((Throwable) o);
+    }
+
+    /** From the request, once it has its outcome: frees the slot for the next caller. */
+    void rpcFinished(RpcRequest r) {
+        if (inFlight.remove(r)) {
+            slot.release();
+        }
+    }
+
+    /** From the timeouts thread: the reply did not come in time. */
+    void rpcTimedOut(RpcRequest r) {
+        String name = AmqpMethods.name(r.method().protocolClassId(), r.method().protocolMethodId());
+        abort("client-side timeout: no reply to " + name + " within " + Durations.describe(operationTimeout)
+                + " (the channel was aborted so that a late reply cannot answer the next method)", name, null);
+    }
+
+    // ---------------------------------------------------------------- failures
+
+    /**
      * Maps what amqp-client threw to Warren's exceptions: a shutdown signal (also wrapped in an
      * {@link IOException}, or an {@link AlreadyClosedException}) becomes the channel's recorded
-     * close; any other I/O failure an {@link UncheckedIOException}.
+     * close; any other I/O failure is the connection failing, so a
+     * {@link ConnectionClosedException} (recorded, unless a close came first).
      */
     public RuntimeException translate(Throwable t) {
         if (t instanceof WarrenException w) {
@@ -274,13 +482,14 @@ public final class ChannelContext {
         }
         ShutdownSignalException s = Closes.signalOf(t);
         if (s != null) {
-            ClosedException mapped = Closes.from(s, raw.getChannelNumber(), connectionName);
-            shutdown(mapped);
-            ClosedException recorded = closed.get();
-            return recorded.forCaller();
+            shutdown(Closes.from(s, raw.getChannelNumber(), connectionName));
+            return closed.get().forCaller();
         }
         if (t instanceof IOException io) {
-            return new UncheckedIOException(io.getMessage(), io);
+            ShutdownSignalException connectionClose = raw.getConnection().getCloseReason();
+            shutdown(connectionClose != null ? Closes.from(connectionClose, raw.getChannelNumber(), connectionName)
+                    : new ConnectionClosedException(connectionName, 0, "network failure: " + io, false, null, io));
+            return closed.get().forCaller();
         }
         if (t instanceof RuntimeException r) {
             return r;
@@ -291,33 +500,45 @@ public final class ChannelContext {
         return new IllegalStateException(t);
     }
 
-    private RuntimeException rethrow(Throwable cause) {
-        return translate(cause);
+    /**
+     * Waits until the writer has written what this channel queued so far (or the channel
+     * closed), at most {@code bound}; ignores interrupts, keeping the status.
+     */
+    public void awaitWritten(Duration bound) {
+        if (closed.get() == null) {
+            Barrier flushed = new Barrier();
+            send(flushed);
+            flushed.awaitQuietly(bound);
+        }
     }
 
-    /** Closes this channel as the application, recording a 200 close for pending callers. */
-    public void closeByApplication() {
+    /**
+     * Closes this channel as the application: first lets the writer write what this channel
+     * queued (acks, publishes), then records a 200 close for whatever still waits, then closes
+     * the amqp-client channel. Waits at most {@code bound} for each of the two; never throws
+     * for the close itself, and keeps the interrupt status as it was.
+     */
+    public void closeByApplication(Duration bound) {
+        awaitWritten(bound);
         shutdown(new ChannelClosedException(raw.getChannelNumber(), 200, "closed by the application",
                 false, null, null));
         if (raw.isOpen()) {
-            try {
-                Scope.shielded(() -> {
-                    try {
-                        raw.close();
-                    } catch (TimeoutException e) {
-                        // The broker did not answer in time; the channel is unusable either way.
-                    }
-                    return null;
-                });
-            } catch (IOException | ShutdownSignalException ignored) {
-                // Already closing or closed by the broker or the connection: nothing to release.
-            }
+            CompletableFuture<Void> done = Offload.start("ch" + number() + "-close", () -> {
+                try {
+                    raw.close();
+                } catch (TimeoutException | IOException | ShutdownSignalException e) {
+                    // Closed meanwhile, or the broker did not answer: unusable either way.
+                }
+                return null;
+            });
+            Offload.awaitQuietly(done, bound);
         }
     }
 
     /** An amqp-client call that may throw {@link IOException}. */
     @FunctionalInterface
     public interface IoCall<T> {
+        /** Runs the call. */
         T call() throws IOException;
     }
 }

@@ -9,8 +9,7 @@ import java.util.function.Consumer;
  * the sequence number serves the usual case without allocating; a message whose slot is still
  * taken by an older one (the broker confirms out of order across queues) goes to a side map.
  *
- * <p>Sequence numbers are added in increasing order by one writer at a time (under the
- * publisher's write lock); confirms remove them on amqp-client's reader thread; a failed write
+ * <p>Sequence numbers are added in increasing order by the connection's one writer thread; confirms remove them on amqp-client's reader thread; a failed write
  * or the close may remove them from other threads. Every removal is a compare-and-set, so each
  * message is taken exactly once.
  */
@@ -50,6 +49,21 @@ final class ConfirmTable {
             return c;
         }
         return overflow.remove(seq);
+    }
+
+    /**
+     * On the reader thread: the message with the lowest sequence number, up to {@code upTo},
+     * that {@code test} accepts, left in the table; null if there is none. A scan of what is in
+     * flight, for the rare returned message.
+     */
+    Confirmation oldestMatching(long upTo, java.util.function.Predicate<Confirmation> test) {
+        for (long s = lowest; s <= upTo; s++) {
+            Confirmation c = get(s);
+            if (c != null && test.test(c)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** Takes {@code c} out if it is still in; whether it was. */

@@ -1,13 +1,32 @@
 package dev.warren.internal;
 
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
- * One published message waiting for its confirm; its outcome is {@link #ACKED} or the failure
- * (a Warren exception, or the close).
+ * One published message, from its queueing to its confirm: the frame the writer writes and the
+ * latch its publisher waits on. Its outcome is {@link #ACKED} or the failure (a Warren
+ * exception, or the close).
  */
-final class Confirmation extends OneShot {
+final class Confirmation extends OneShot implements Outbound {
     /** The outcome of an ack. */
     static final Object ACKED = new Object();
 
+    private static final int QUEUED = 0;
+    private static final int WRITTEN = 1;
+    private static final int WITHDRAWN = 2;
+    private static final VarHandle PHASE;
+
+    static {
+        try {
+            PHASE = MethodHandles.lookup().findVarHandle(Confirmation.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Publisher publisher;
     final String exchange;
     final String routingKey;
     final com.rabbitmq.client.AMQP.BasicProperties properties;
@@ -15,21 +34,44 @@ final class Confirmation extends OneShot {
     final boolean mandatory;
     /** Told of a failure (anything but an ack) as it is set, or null; see {@link FailureListener}. */
     final FailureListener onFailure;
-    /** Its sequence number, set when it is written (under the write lock). */
+    private volatile int phase;
+    /** Its sequence number, set by the writer when it is written; 0 before. */
     long seq;
     /** Set by a basic.return before the ack; read after the ack, on the same thread. */
     int returnCode;
     String returnText;
 
-    Confirmation(String exchange, String routingKey, com.rabbitmq.client.AMQP.BasicProperties properties,
-            byte[] body, boolean mandatory, long deadline, FailureListener onFailure) {
+    Confirmation(Publisher publisher, String exchange, String routingKey,
+            com.rabbitmq.client.AMQP.BasicProperties properties, byte[] body, boolean mandatory, long deadline,
+            FailureListener onFailure) {
         super(deadline);
+        this.publisher = publisher;
         this.exchange = exchange;
         this.routingKey = routingKey;
         this.properties = properties;
         this.body = body;
         this.mandatory = mandatory;
         this.onFailure = onFailure;
+    }
+
+    @Override
+    public void write() throws IOException {
+        publisher.write(this);
+    }
+
+    @Override
+    public void abandon(Throwable cause) {
+        publisher.abandoned(this, cause);
+    }
+
+    /** On the writer: whether it may be written (it was not withdrawn); after this, it cannot be. */
+    boolean claimForWrite() {
+        return PHASE.compareAndSet(this, QUEUED, WRITTEN);
+    }
+
+    /** Whether it was taken back before the writer got to it; after this it is never written. */
+    boolean withdraw() {
+        return PHASE.compareAndSet(this, QUEUED, WITHDRAWN);
     }
 
     /**
@@ -42,9 +84,8 @@ final class Confirmation extends OneShot {
         void failed(Object failure);
 
         /**
-         * Whether the listener matches a returned mandatory message itself (by its own
-         * properties); then the Publisher adds no sequence-number header, which saves copying
-         * the headers of every message. A return is then not reported as a failure here.
+         * Whether the listener matches a returned mandatory message itself (a request/reply call
+         * by its correlation id); the Publisher then leaves that message's returns to it.
          */
         default boolean matchesReturns() {
             return false;

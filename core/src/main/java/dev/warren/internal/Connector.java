@@ -58,9 +58,9 @@ public final class Connector {
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
         f.setConnectionTimeout(timeoutMillis);
         f.setHandshakeTimeout(timeoutMillis);
-        // Bounds amqp-client's own blocking waits (channel open and close, basic.consume and
-        // basic.cancel), so that closing a channel of a blocked or dead connection cannot hang
-        // for its default of ten minutes.
+        // Bounds amqp-client's own blocking waits (channel open and close, on Warren's threads),
+        // so that closing a channel of a blocked or dead connection cannot hang for its default
+        // of ten minutes.
         f.setChannelRpcTimeout(Math.max(timeoutMillis, 5_000));
         f.setRequestedHeartbeat((int) Math.min(Integer.MAX_VALUE, options.heartbeat().toSeconds()));
         f.setRequestedChannelMax(options.channelMax());
@@ -72,11 +72,20 @@ public final class Connector {
         // Warren's consumer callbacks never block, so they run where amqp-client hands them over
         // (see InlineDispatch): a reply or a delivery wakes its waiter straight from the reader.
         f.setSharedExecutor(InlineDispatch.INSTANCE);
+        // A reply that does not match the method in flight is dropped, not handed to it.
+        f.setChannelShouldCheckRpcResponseType(true);
+        // Last, so that it wraps whatever socket configuration (TLS host checks) was set up.
+        LinkWatch watch = new LinkWatch(f.getSocketConfigurator());
+        f.setSocketConfigurator(watch);
+        f.setExceptionHandler(watch);
         String host = f.getHost();
         int port = f.getPort();
         String vhost = f.getVirtualHost();
         try {
-            return options.connectionName() != null ? f.newConnection(options.connectionName()) : f.newConnection();
+            Connection c = options.connectionName() != null ? f.newConnection(options.connectionName())
+                    : f.newConnection();
+            watch.opened(c);
+            return c;
         } catch (IOException | TimeoutException | ShutdownSignalException e) {
             throw new ConnectFailedException(host, port, vhost, reason(e), e);
         }

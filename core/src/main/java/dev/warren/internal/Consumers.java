@@ -7,11 +7,9 @@ import dev.warren.ClosedException;
 import dev.warren.ConsumeOptions;
 import dev.warren.Delivery;
 import dev.warren.Subscription;
-import java.io.IOException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -23,33 +21,46 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Consumers {
     private final Set<SubscriptionImpl> live = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean hooked = new AtomicBoolean();
+    private final ChannelContext ctx;
+    private final ConsumerRouter router;
+
+    public Consumers(ChannelContext ctx) {
+        this.ctx = ctx;
+        this.router = new ConsumerRouter(ctx);
+    }
 
     /** Subscriptions of this channel that have not ended, for tests and diagnostics. */
     public int liveCount() {
         return live.size();
     }
 
+    ConsumerRouter router() {
+        return router;
+    }
+
     /**
      * basic.qos (per consumer) and basic.consume in one turn of the channel's slot, so that a
      * concurrent consume with another prefetch cannot slip in between.
      */
-    public Subscription consume(ChannelContext ctx, Scope scope, String queue, ConsumeOptions options)
-            throws InterruptedException {
+    public Subscription consume(Scope scope, String queue, ConsumeOptions options) throws InterruptedException {
         Names.require(queue, "queue name");
         Objects.requireNonNull(options, "options");
-        SubscriptionImpl s = new SubscriptionImpl(this, ctx, scope, queue, options);
+        FieldTables.checkArguments(options.arguments(), "consumer argument", ctx.frameMax());
+        String tag = options.consumerTag().isEmpty() ? ConsumerRouter.newTag() : options.consumerTag();
+        SubscriptionImpl s = new SubscriptionImpl(this, ctx, scope, queue, options, tag);
+        router.register(tag, s);
         try {
-            register(ctx, s);
-            String tag = ctx.rawRpc(() -> {
-                if (!options.autoAck()) {
-                    ctx.raw().basicQos(options.prefetch(), false);
-                }
-                return ctx.raw().basicConsume(queue, options.autoAck(), options.consumerTag(), false,
-                        options.exclusive(), options.arguments(), s);
-            });
-            s.started(tag);
+            register(s);
+            AMQP.Basic.Consume consume = new AMQP.Basic.Consume.Builder().queue(queue).consumerTag(tag)
+                    .noAck(options.autoAck()).exclusive(options.exclusive()).arguments(options.arguments()).build();
+            if (options.autoAck()) {
+                ctx.rpc(consume);
+            } else {
+                ctx.rpc(new AMQP.Basic.Qos.Builder().prefetchCount(options.prefetch()).global(false).build(), consume);
+            }
             return s;
         } catch (RuntimeException | InterruptedException | Error e) {
+            router.unregister(tag);
             live.remove(s);
             throw e;
         }
@@ -60,7 +71,7 @@ public final class Consumers {
      *
      * @throws ClosedException if the channel is closed already
      */
-    void register(ChannelContext ctx, SubscriptionImpl s) {
+    void register(SubscriptionImpl s) {
         if (!hooked.get() && hooked.compareAndSet(false, true)) {
             ctx.onClose(this::channelClosed);
         }
@@ -71,6 +82,7 @@ public final class Consumers {
 
     void removed(SubscriptionImpl s) {
         live.remove(s);
+        router.unregister(s.consumerTag());
     }
 
     private void channelClosed(ClosedException cause) {
@@ -86,29 +98,34 @@ public final class Consumers {
      * @throws InterruptedException when interrupted while the channel is open; a message the
      *         broker hands over after that is requeued, so it is not held until the channel closes
      */
-    public static Optional<Delivery> get(ChannelContext ctx, String queue) throws InterruptedException {
+    public Optional<Delivery> get(String queue) throws InterruptedException {
         Names.require(queue, "queue name");
-        CompletableFuture<Command> reply = ctx.startRpc(new AMQP.Basic.Get.Builder().queue(queue).noAck(false).build());
+        RpcRequest request = ctx.startRpc(new AMQP.Basic.Get.Builder().queue(queue).noAck(false).build());
         Command c;
         try {
-            c = ctx.await(reply);
+            c = ctx.awaitReply(request);
         } catch (InterruptedException e) {
-            reply.thenAccept(late -> {
-                if (late.getMethod() instanceof AMQP.Basic.GetOk ok) {
+            // On the reader thread when it comes: the nack is handed to the writer, not written there.
+            request.onLateReply(late -> {
+                Delivery d = delivery(late);
+                if (d != null) {
                     try {
-                        ctx.raw().basicNack(ok.getDeliveryTag(), false, true);
-                    } catch (IOException | RuntimeException ignored) {
+                        d.nack(true);
+                    } catch (ClosedException ignored) {
                         // The channel is closing: the broker requeues it by itself.
                     }
                 }
             });
             throw e;
         }
+        return Optional.ofNullable(delivery(c));
+    }
+
+    private InboundDelivery delivery(Command c) {
         if (c.getMethod() instanceof AMQP.Basic.GetOk ok) {
             Envelope env = new Envelope(ok.getDeliveryTag(), ok.getRedelivered(), ok.getExchange(), ok.getRoutingKey());
-            return Optional.of(new InboundDelivery(ctx, env, (AMQP.BasicProperties) c.getContentHeader(),
-                    c.getContentBody(), false));
+            return new InboundDelivery(ctx, env, (AMQP.BasicProperties) c.getContentHeader(), c.getContentBody(), false);
         }
-        return Optional.empty();
+        return null;
     }
 }

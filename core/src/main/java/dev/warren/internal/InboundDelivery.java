@@ -2,7 +2,6 @@ package dev.warren.internal;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.ClosedException;
 import dev.warren.Delivery;
 import java.io.IOException;
@@ -14,12 +13,14 @@ import java.lang.invoke.VarHandle;
  * subscription's buffer (the {@code next} link), so handing a delivery over costs no allocation
  * besides this object.
  */
-public final class InboundDelivery implements Delivery {
+public final class InboundDelivery implements Delivery, Outbound {
     private static final int UNSETTLED = 0;
     private static final int ACKED = 1;
     private static final int NACKED = 2;
-    private static final int REJECTED = 3;
-    private static final int AUTO_ACKED = 4;
+    private static final int NACKED_REQUEUE = 3;
+    private static final int REJECTED = 4;
+    private static final int REJECTED_REQUEUE = 5;
+    private static final int AUTO_ACKED = 6;
 
     private static final VarHandle STATE;
 
@@ -74,17 +75,17 @@ public final class InboundDelivery implements Delivery {
 
     @Override
     public void ack() {
-        settle(ACKED, false);
+        settle(ACKED);
     }
 
     @Override
     public void nack(boolean requeue) {
-        settle(NACKED, requeue);
+        settle(requeue ? NACKED_REQUEUE : NACKED);
     }
 
     @Override
     public void reject(boolean requeue) {
-        settle(REJECTED, requeue);
+        settle(requeue ? REJECTED_REQUEUE : REJECTED);
     }
 
     @Override
@@ -94,21 +95,28 @@ public final class InboundDelivery implements Delivery {
 
     /**
      * Sends nack with requeue unless it was settled, ignoring a closed channel (the broker
-     * requeues by itself then). For deliveries nobody took.
+     * requeues by itself then). For deliveries nobody took. Whether a nack was queued.
      */
-    void requeueQuietly() {
+    boolean requeueQuietly() {
         if (state != UNSETTLED || ctx.closedCause() != null) {
-            return;
+            return false;
         }
         try {
             nack(true);
-        } catch (ClosedException | IllegalStateException | java.io.UncheckedIOException ignored) {
-            // Closed meanwhile (the broker requeues it), settled by a racing caller, or the
-            // connection is failing (its close will requeue it).
+            return true;
+        } catch (ClosedException | IllegalStateException ignored) {
+            // Closed meanwhile (the broker requeues it), or settled by a racing caller.
+            return false;
         }
     }
 
-    private void settle(int how, boolean requeue) {
+    /**
+     * Records the settlement and hands it to the channel's writer: the caller never writes to
+     * the socket, so an interrupt (a cancelled handler settling in a finally block) cannot close
+     * the connection, and the interrupt status is left alone. The frame follows, in order,
+     * whatever the channel queued before.
+     */
+    private void settle(int how) {
         int s = state;
         if (s != UNSETTLED) {
             throw new IllegalStateException("delivery " + envelope.getDeliveryTag() + " was "
@@ -120,31 +128,30 @@ public final class InboundDelivery implements Delivery {
             throw new IllegalStateException("delivery " + envelope.getDeliveryTag() + " was already "
                     + name(state));
         }
+        ctx.send(this);
+    }
+
+    /** On the writer thread: the ack, nack or reject. */
+    @Override
+    public void write() throws IOException {
         long tag = envelope.getDeliveryTag();
-        // A virtual thread that blocks in a socket write with its interrupt status set closes the
-        // socket, and with it the connection: a cancelled handler settling in a finally block
-        // must not do that. The status is restored after the write.
-        boolean interrupted = Thread.interrupted();
-        try {
-            switch (how) {
-                case ACKED -> ctx.raw().basicAck(tag, false);
-                case NACKED -> ctx.raw().basicNack(tag, false, requeue);
-                default -> ctx.raw().basicReject(tag, requeue);
-            }
-        } catch (IOException | ShutdownSignalException e) {
-            throw ctx.translate(e);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        switch (state) {
+            case ACKED -> ctx.raw().basicAck(tag, false);
+            case NACKED, NACKED_REQUEUE -> ctx.raw().basicNack(tag, false, state == NACKED_REQUEUE);
+            default -> ctx.raw().basicReject(tag, state == REJECTED_REQUEUE);
         }
+    }
+
+    /** The channel closed first: the broker requeues it by itself. */
+    @Override
+    public void abandon(Throwable cause) {
     }
 
     private static String name(int state) {
         return switch (state) {
             case ACKED -> "acked";
-            case NACKED -> "nacked";
-            case REJECTED -> "rejected";
+            case NACKED, NACKED_REQUEUE -> "nacked";
+            case REJECTED, REJECTED_REQUEUE -> "rejected";
             default -> "settled";
         };
     }

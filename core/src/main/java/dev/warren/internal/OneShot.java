@@ -37,22 +37,28 @@ abstract class OneShot {
     /** Sets the outcome if none is set; wakes the waiter. Never blocks. */
     boolean complete(Object result) {
         if (OUTCOME.compareAndSet(this, null, result)) {
+            // Before the wake-up, so that what it does (a freed slot) is seen by the waiter.
+            completed(result);
             Thread w = waiter;
             if (w != null) {
                 LockSupport.unpark(w);
             }
-            completed(result);
             return true;
         }
         return false;
     }
 
-    /** Called once, on the completing thread, after the outcome was set; must not block. */
+    /** Called once, on the completing thread, after the outcome was set and before the waiter wakes; must not block. */
     void completed(Object result) {
     }
 
     boolean isDone() {
         return outcome != null;
+    }
+
+    /** The outcome, or null while there is none. */
+    Object outcome() {
+        return outcome;
     }
 
     /** Ends the wait as {@link #TIMED_OUT}, unless an outcome came first (which then stays). */

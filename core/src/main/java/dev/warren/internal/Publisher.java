@@ -5,64 +5,69 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.ReturnListener;
 import dev.warren.ClosedException;
+import dev.warren.Message;
 import dev.warren.PublishNackedException;
 import dev.warren.PublishTimeoutException;
 import dev.warren.UnroutableException;
 import dev.warren.WarrenException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Confirmed publishing on one channel, for any number of concurrent publishers.
  *
- * <p>Publishers never wait for each other's socket writes: each hands its message to a queue,
- * and whichever publisher gets the write lock writes everything queued (taking the sequence
- * number and writing the frame together, as confirm mode requires), so a burst of publishers
- * costs one lock acquisition, not one hand-off per message. Each then waits for its own
- * {@link Confirmation}, which amqp-client's reader thread completes from the ack, nack or
- * return, or the channel's close fails.
+ * <p>A publisher checks its message, waits for the gate (a blocked connection) and for room
+ * under the bound on unconfirmed messages, hands a {@link Confirmation} to the channel's
+ * outbound queue and parks on it. The connection's {@link Writer} gives it its sequence number
+ * and writes it ({@link #write}); amqp-client's reader completes it from the ack, nack or
+ * return; the channel's close fails it. Sequence numbers are Warren's own, counted by the one
+ * thread that writes, and taken only by a publish that amqp-client accepted, so they can never
+ * drift from the broker's (amqp-client's own counter is never switched on: it counts before it
+ * encodes, and a refused header would shift every later confirm).
  */
 public final class Publisher {
     /** Permits released on close so that every publisher waiting for room wakes up and fails. */
     private static final int FLUSH_PERMITS = Integer.MAX_VALUE / 2;
-    /** The header that carries the sequence number of a mandatory message, to match its return. */
-    static final String SEQ_HEADER = "x-warren-publish-seq";
 
     private final ChannelContext ctx;
     private final Channel raw;
     private final BlockedGate gate;
-    private final Duration timeout;
+    private final Duration defaultTimeout;
     private final int maxUnconfirmed;
     private final Semaphore room;
-    private final ReentrantLock writeLock = new ReentrantLock();
-    private final ConcurrentLinkedQueue<Confirmation> toWrite = new ConcurrentLinkedQueue<>();
     private final ConfirmTable unconfirmed;
     private final java.util.function.Consumer<Confirmation> onAck = this::acked;
     private final java.util.function.Consumer<Confirmation> onNack = this::nacked;
-    /** Publishes waiting for their confirm with a deadline, and the thread that ends them; null without a timeout. */
-    private final Set<Confirmation> timed;
+    /** Publishes waiting for their confirm with a deadline, and the thread that ends them. */
+    private final Set<Confirmation> timed = ConcurrentHashMap.newKeySet();
     private final Timeouts timeouts;
+    /** The sequence number of the next publish; written by the writer thread only. */
+    private volatile long nextSeq = 1;
 
-    public Publisher(ChannelContext ctx, BlockedGate gate, int maxUnconfirmed, Duration timeout) {
+    /**
+     * Puts the channel in confirm mode (confirm.select through the writer) and listens for its
+     * confirms and returns.
+     *
+     * @param defaultTimeout the publish timeout of the connection's options, null for none
+     */
+    public Publisher(ChannelContext ctx, BlockedGate gate, int maxUnconfirmed, Duration defaultTimeout) {
         this.ctx = ctx;
         this.raw = ctx.raw();
         this.gate = gate;
-        this.timeout = timeout;
+        this.defaultTimeout = defaultTimeout;
         this.maxUnconfirmed = maxUnconfirmed;
         this.room = new Semaphore(maxUnconfirmed);
         this.unconfirmed = new ConfirmTable(maxUnconfirmed);
-        this.timed = timeout == null ? null : ConcurrentHashMap.newKeySet();
-        this.timeouts = timeout == null ? null
-                : new Timeouts(timed, "warren-ch" + ctx.number() + "-publish-timeouts");
+        this.timeouts = new Timeouts(timed, "warren-ch" + ctx.number() + "-publish-timeouts");
         raw.addConfirmListener(new ConfirmListener() {
             @Override
             public void handleAck(long tag, boolean multiple) {
@@ -76,11 +81,12 @@ public final class Publisher {
         });
         raw.addReturnListener(returned());
         ctx.onClose(this::failAll);
+        ctx.rpcUninterruptibly(new AMQP.Confirm.Select.Builder().build());
     }
 
     /** Whether the thread that ends publishes at their timeout runs (for tests). */
     public boolean timeoutsAlive() {
-        return timeouts != null && timeouts.thread().isAlive();
+        return timeouts.thread().isAlive();
     }
 
     /** Messages published and not yet confirmed (for tests and diagnostics). */
@@ -88,62 +94,93 @@ public final class Publisher {
         return maxUnconfirmed - room.availablePermits();
     }
 
+    /** The sequence number the next message written gets (what amqp-client's would say). */
+    public long nextPublishSeqNo() {
+        return nextSeq;
+    }
+
+    /** The connection's publish timeout, or null. */
+    public Duration defaultTimeout() {
+        return defaultTimeout;
+    }
+
     /**
      * Publishes one message and waits for its confirm.
      *
+     * @param timeout how long it may take in all, null for no limit
+     * @throws IllegalArgumentException when the message cannot be encoded (nothing was sent)
      * @throws PublishNackedException on a nack
      * @throws UnroutableException when a mandatory message was returned
-     * @throws PublishTimeoutException when the publish timeout passed
+     * @throws PublishTimeoutException when the timeout passed
      * @throws ClosedException when the channel closed first (outcome unknown if it was sent)
      * @throws InterruptedException when interrupted while the channel is open (the message may
      *         or may not have been sent)
      */
     public void publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
-            boolean mandatory) throws InterruptedException {
-        long deadline = deadline();
-        Confirmation c = send(exchange, routingKey, props, body, mandatory, deadline);
-        RuntimeException failure = outcome(c, deadline);
+            boolean mandatory, Duration timeout) throws InterruptedException {
+        long deadline = deadline(timeout);
+        Confirmation c = send(exchange, routingKey, props, body, mandatory, deadline, timeout, null);
+        RuntimeException failure = outcome(c, timeout);
         if (failure != null) {
             throw failure;
         }
     }
 
-    /** The first half of a publish: waits for the gate and for room, then queues and writes. */
+    /**
+     * The first half of a publish: checks the message, waits for the gate and for room, then
+     * queues it for the writer.
+     *
+     * @param onFailure told of a failure as soon as it is known (see {@link Confirmation}), or null
+     */
     Confirmation send(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
-            boolean mandatory, long deadline) throws InterruptedException {
-        return send(exchange, routingKey, props, body, mandatory, deadline, null);
-    }
-
-    /** As above, telling {@code onFailure} of a failure as soon as it is known (see {@link Confirmation}). */
-    Confirmation send(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
-            boolean mandatory, long deadline, Confirmation.FailureListener onFailure) throws InterruptedException {
+            boolean mandatory, long deadline, Duration timeout, Confirmation.FailureListener onFailure)
+            throws InterruptedException {
+        FieldTables.checkProperties(props, ctx.frameMax());
         ctx.ensureOpen();
         if (gate.isBlocked()) {
-            awaitUnblocked(deadline);
+            awaitUnblocked(deadline, timeout);
         }
-        acquireRoom(deadline);
-        Confirmation c = new Confirmation(exchange, routingKey, props, body, mandatory, deadline, onFailure);
-        toWrite.offer(c);
-        drain();
+        acquireRoom(deadline, timeout);
+        Confirmation c = new Confirmation(this, exchange, routingKey, props, body, mandatory, deadline, onFailure);
+        ctx.send(c);
         return c;
     }
 
-    /** The second half: waits for the outcome; returns the failure to throw, or null on an ack. */
-    RuntimeException outcome(Confirmation c, long deadline) throws InterruptedException {
+    /**
+     * The second half: waits for the outcome; returns the failure to throw, or null on an ack.
+     * An interrupted publisher whose message was not written yet withdraws it.
+     */
+    RuntimeException outcome(Confirmation c, Duration timeout) throws InterruptedException {
         Object o;
         try {
-            o = deadline == 0 ? c.await(0) : awaitWithin(c);
+            o = c.deadline == 0 ? c.await(0) : awaitWithin(c);
         } catch (InterruptedException e) {
+            withdraw(c);
             throw ctx.closedOr(e);
         }
         if (o == OneShot.TIMED_OUT) {
-            return new PublishTimeoutException("waiting for the broker's confirm", timeout, true);
+            boolean sent = !withdraw(c);
+            return new PublishTimeoutException(sent ? "waiting for the broker's confirm"
+                    : "waiting for its turn to be written (not sent)", timeout, sent);
         }
         if (o == Confirmation.ACKED) {
             return null;
         }
         // A Warren exception as it is (the close as a copy for this caller), anything else mapped.
         return ctx.translate((Throwable) o);
+    }
+
+    /**
+     * Takes back a message the writer has not written yet, freeing its room.
+     *
+     * @return whether it was taken back (it will never be sent)
+     */
+    boolean withdraw(Confirmation c) {
+        if (c.withdraw()) {
+            room.release();
+            return true;
+        }
+        return false;
     }
 
     /** Waits for the confirm until the message's deadline, which the channel's {@link Timeouts} thread keeps. */
@@ -158,41 +195,46 @@ public final class Publisher {
         }
     }
 
-    /** Publishes several messages, all in flight at once, and collects each one's outcome. */
-    public Map<Integer, WarrenException> publishAll(String exchange, String routingKey,
-            java.util.List<dev.warren.Message> messages) throws InterruptedException {
-        long deadline = deadline();
+    /**
+     * Publishes several messages, all in flight at once, and collects each one's outcome. Every
+     * message is checked before the first is sent, so a message that cannot be encoded fails the
+     * whole batch with nothing sent.
+     */
+    public Map<Integer, WarrenException> publishAll(String exchange, String routingKey, List<Message> messages,
+            Duration timeout) throws InterruptedException {
+        int frameMax = ctx.frameMax();
+        for (Message m : messages) {
+            FieldTables.checkProperties(m.properties(), frameMax);
+        }
+        long deadline = deadline(timeout);
         Confirmation[] sent = new Confirmation[messages.size()];
         Map<Integer, WarrenException> failures = new HashMap<>();
         for (int i = 0; i < sent.length; i++) {
-            dev.warren.Message m = messages.get(i);
+            Message m = messages.get(i);
             try {
-                sent[i] = send(exchange, routingKey, m.properties(), m.body(), m.mandatory(), deadline);
+                sent[i] = send(exchange, routingKey, m.properties(), m.body(), m.mandatory(), deadline, timeout, null);
             } catch (WarrenException e) {
                 failures.put(i, e);
             }
         }
         for (int i = 0; i < sent.length; i++) {
             if (sent[i] != null) {
-                RuntimeException f = outcome(sent[i], deadline);
-                if (f instanceof WarrenException w) {
-                    failures.put(i, w);
-                } else if (f != null) {
-                    throw f;
+                RuntimeException f = outcome(sent[i], timeout);
+                if (f != null) {
+                    failures.put(i, f instanceof WarrenException w ? w
+                            : ctx.abort("unexpected failure of a publish: " + f, "basic.publish", f));
                 }
             }
         }
         return failures;
     }
 
-    private long deadline() {
-        if (timeout == null) {
-            return 0;
-        }
-        return Timeouts.deadlineIn(timeout.toNanos());
+    /** The deadline of a publish with this timeout ({@link Timeouts#deadlineIn}), 0 for none. */
+    static long deadline(Duration timeout) {
+        return timeout == null ? 0 : Timeouts.deadlineIn(Durations.saturatedNanos(timeout));
     }
 
-    private void awaitUnblocked(long deadline) throws InterruptedException {
+    private void awaitUnblocked(long deadline, Duration timeout) throws InterruptedException {
         try {
             if (deadline == 0) {
                 ctx.await(gate.whenOpen());
@@ -206,7 +248,7 @@ public final class Publisher {
         ctx.ensureOpen();
     }
 
-    private void acquireRoom(long deadline) throws InterruptedException {
+    private void acquireRoom(long deadline, Duration timeout) throws InterruptedException {
         try {
             if (deadline == 0) {
                 room.acquire();
@@ -224,25 +266,14 @@ public final class Publisher {
     }
 
     /**
-     * Writes everything queued, by whichever publisher holds the lock. The loop re-checks the
-     * queue after unlocking, so a message queued while the holder was finishing is never left
-     * behind.
+     * On the writer thread: gives the message its sequence number and writes it, unless it was
+     * withdrawn. The number counts only once amqp-client has taken the frame.
      */
-    private void drain() {
-        while (!toWrite.isEmpty() && writeLock.tryLock()) {
-            try {
-                Confirmation c;
-                while ((c = toWrite.poll()) != null) {
-                    write(c);
-                }
-            } finally {
-                writeLock.unlock();
-            }
+    void write(Confirmation c) throws IOException {
+        if (!c.claimForWrite()) {
+            return;
         }
-    }
-
-    private void write(Confirmation c) {
-        long seq = raw.getNextPublishSeqNo();
+        long seq = nextSeq;
         unconfirmed.put(seq, c);
         // Written first, read second: either failAll() sees this entry, or this sees the close.
         ClosedException closed = ctx.closedCause();
@@ -250,19 +281,16 @@ public final class Publisher {
             fail(seq, c, closed);
             return;
         }
-        AMQP.BasicProperties props = c.properties;
-        if (c.mandatory && (c.onFailure == null || !c.onFailure.matchesReturns())) {
-            props = withSeqHeader(props, seq);
-        }
-        AMQP.BasicProperties p = props;
-        try {
-            Scope.shielded(() -> {
-                raw.basicPublish(c.exchange, c.routingKey, c.mandatory, p, c.body);
-                return null;
-            });
-        } catch (IOException | RuntimeException e) {
-            RuntimeException mapped = ctx.translate(e);
-            fail(seq, c, mapped);
+        raw.basicPublish(c.exchange, c.routingKey, c.mandatory, c.properties, c.body);
+        nextSeq = seq + 1;
+    }
+
+    /** Its write failed or its channel closed before it: it is no longer waited for by the table. */
+    void abandoned(Confirmation c, Throwable cause) {
+        if (c.seq != 0) {
+            fail(c.seq, c, cause);
+        } else {
+            c.complete(cause);
         }
     }
 
@@ -271,15 +299,6 @@ public final class Publisher {
             room.release();
         }
         c.complete(t);
-    }
-
-    private static AMQP.BasicProperties withSeqHeader(AMQP.BasicProperties props, long seq) {
-        Map<String, Object> headers = new HashMap<>();
-        if (props.getHeaders() != null) {
-            headers.putAll(props.getHeaders());
-        }
-        headers.put(SEQ_HEADER, seq);
-        return props.builder().headers(headers).build();
     }
 
     /**
@@ -319,29 +338,31 @@ public final class Publisher {
         }
     }
 
+    /**
+     * On amqp-client's reader thread: marks the returned message, which the broker sends before
+     * its ack. Returns come in publish order, and the message is recognised by what it was sent
+     * with (exchange, routing key, body), so nothing needs to be added to it: no header that
+     * every consumer would see, no copy of the headers per message. Among identical messages in
+     * flight at once the oldest unmarked one is taken, which can only be the wrong one of them if
+     * the bindings changed between their publishes. Requests of {@code call} match their own
+     * returns (by correlation id) and are passed over.
+     */
     private ReturnListener returned() {
         return (replyCode, replyText, exchange, routingKey, properties, body) -> {
-            Object seq = properties.getHeaders() == null ? null : properties.getHeaders().get(SEQ_HEADER);
-            if (seq instanceof Long s) {
-                Confirmation c = unconfirmed.get(s);
-                if (c != null) {
-                    c.returnCode = replyCode;
-                    c.returnText = replyText;
-                }
+            Confirmation c = unconfirmed.oldestMatching(nextSeq, m -> m.mandatory && m.returnText == null
+                    && (m.onFailure == null || !m.onFailure.matchesReturns()) && m.routingKey.equals(routingKey)
+                    && m.exchange.equals(exchange) && Arrays.equals(m.body, body));
+            if (c != null) {
+                c.returnCode = replyCode;
+                c.returnText = replyText;
             }
         };
     }
 
-    /** On close: fails every message waiting for room, a write, or a confirm. Never blocks. */
+    /** On close: fails every message waiting for a confirm and frees the room. Never blocks. */
     private void failAll(ClosedException closed) {
-        if (timeouts != null) {
-            timeouts.stop();
-        }
+        timeouts.stop();
         room.release(FLUSH_PERMITS);
-        Confirmation c;
-        while ((c = toWrite.poll()) != null) {
-            c.complete(closed);
-        }
         unconfirmed.drain(unsettled -> unsettled.complete(closed));
     }
 }

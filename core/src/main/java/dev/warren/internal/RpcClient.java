@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One auto-ack consumer on {@code amq.rabbitmq.reply-to} serves every call of the channel;
  * it is started by the first call. Each call registers a {@link Call} under its own correlation
- * id in one table, publishes the request and parks; the consumer (on amqp-client's dispatch
+ * id in one table, publishes the request and parks; the consumer (on amqp-client's reader
  * thread) removes the entry and wakes its caller. Failures of the request publish (return,
  * nack) reach the call through its {@link Confirmation}'s failure listener, so the call does not
  * wait for the confirm on the success path: the reply proves the request arrived. One close
@@ -42,6 +42,7 @@ public final class RpcClient {
 
     private final ChannelContext ctx;
     private final Publisher publisher;
+    private final ConsumerRouter router;
     private final ConcurrentHashMap<String, Call> calls = new ConcurrentHashMap<>();
     private final Timeouts timeouts;
     /** Distinguishes this channel's ids from those of other channels in logs and broker traces. */
@@ -54,9 +55,10 @@ public final class RpcClient {
     private boolean hooked;
 
     /** Side-effect free, so that a lazily racing construction may be thrown away. */
-    public RpcClient(ChannelContext ctx, Publisher publisher) {
+    public RpcClient(ChannelContext ctx, Publisher publisher, Consumers consumers) {
         this.ctx = ctx;
         this.publisher = publisher;
+        this.router = consumers.router();
         this.timeouts = new Timeouts(calls.values(), "warren-ch" + ctx.number() + "-call-timeouts");
     }
 
@@ -97,7 +99,7 @@ public final class RpcClient {
             throw new IllegalArgumentException("the request must not have a correlation id ("
                     + props.getCorrelationId() + "): call sets its own");
         }
-        long deadline = Timeouts.deadlineIn(saturatedNanos(timeout));
+        long deadline = Timeouts.deadlineIn(Durations.saturatedNanos(timeout));
         ensureStarted();
         String id = idPrefix + nextId.incrementAndGet();
         Call call = new Call(deadline);
@@ -110,8 +112,9 @@ public final class RpcClient {
             }
             timeouts.register(deadline);
             AMQP.BasicProperties withReply = props.builder().replyTo(REPLY_TO).correlationId(id).build();
+            Confirmation sent;
             try {
-                publisher.send(exchange, routingKey, withReply, request.body(), true, deadline, call);
+                sent = publisher.send(exchange, routingKey, withReply, request.body(), true, deadline, timeout, call);
             } catch (PublishTimeoutException e) {
                 throw new RpcTimeoutException(what(exchange, routingKey, id) + " (not sent: " + e.getMessage() + ")",
                         timeout);
@@ -121,10 +124,13 @@ public final class RpcClient {
                 // No deadline of its own: the timeouts thread ends the wait (see Timeouts).
                 o = call.await(0);
             } catch (InterruptedException e) {
+                publisher.withdraw(sent);
                 throw ctx.closedOr(e);
             }
             if (o == OneShot.TIMED_OUT) {
-                throw new RpcTimeoutException(what(exchange, routingKey, id), timeout);
+                // Still queued behind others' frames: then it is never sent at all.
+                boolean unsent = publisher.withdraw(sent);
+                throw new RpcTimeoutException(what(exchange, routingKey, id) + (unsent ? " (not sent)" : ""), timeout);
             }
             if (o instanceof Delivery reply) {
                 return reply;
@@ -143,14 +149,6 @@ public final class RpcClient {
     private static void checkName(String name, String what) {
         if (Objects.requireNonNull(name, what).length() > SURELY_SHORT) {
             Names.allowEmpty(name, what);
-        }
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return Math.min(d.toNanos(), Long.MAX_VALUE / 4);
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 4;
         }
     }
 
@@ -179,7 +177,14 @@ public final class RpcClient {
                 ctx.onClose(this::failAll);
                 ctx.raw().addReturnListener(this::returned);
             }
-            ctx.rawRpc(() -> ctx.raw().basicConsume(REPLY_TO, true, "", false, false, null, new ReplyConsumer()));
+            String tag = ConsumerRouter.newTag();
+            router.register(tag, new ReplyConsumer());
+            try {
+                ctx.rpc(new AMQP.Basic.Consume.Builder().queue(REPLY_TO).consumerTag(tag).noAck(true).build());
+            } catch (RuntimeException | InterruptedException e) {
+                router.unregister(tag);
+                throw e;
+            }
             started = true;
         } finally {
             startLock.unlock();

@@ -62,7 +62,7 @@ public final class RpcServer {
         String correlationId = rp.getCorrelationId();
         AMQP.BasicProperties props = correlationId == null ? reply.properties()
                 : reply.properties().builder().correlationId(correlationId).build();
-        publisher.publish("", replyTo, props, reply.body(), reply.mandatory());
+        publisher.publish("", replyTo, props, reply.body(), reply.mandatory(), publisher.defaultTimeout());
     }
 
     static Message errorReply(Exception e) {

@@ -23,6 +23,7 @@ public final class Scope {
     private static final AtomicInteger LIVE_THREADS = new AtomicInteger();
 
     private final String name;
+    private final Thread owner;
     private final Set<Task<?>> live = ConcurrentHashMap.newKeySet();
     private final AtomicInteger liveCount = new AtomicInteger();
     private final AtomicLong forked = new AtomicLong();
@@ -34,8 +35,27 @@ public final class Scope {
     private volatile boolean cancelled;
     private volatile boolean shut;
 
+    /** A scope owned by the calling thread. */
     public Scope(String name) {
         this.name = name;
+        this.owner = Thread.currentThread();
+    }
+
+    /** The thread that opened the channel. */
+    public Thread owner() {
+        return owner;
+    }
+
+    /**
+     * Checks that the calling thread may start subtasks here: the owner, or one of the scope's
+     * own subtasks.
+     *
+     * @throws WrongThreadException naming what was attempted
+     */
+    public void ensureMayFork(String what) {
+        if (Thread.currentThread() != owner && !isSubtaskThread()) {
+            throw new WrongThreadException("only the channel's owner (" + owner + ") and its subtasks may " + what);
+        }
     }
 
     /** Subtask threads alive in the whole JVM, for leak checks. */
@@ -64,59 +84,10 @@ public final class Scope {
 
     /**
      * The subtask each running subtask thread runs. Not a ThreadLocal: {@code ThreadLocal.get()}
-     * gives every thread that asks (any publisher, in {@link #shielded}) a map of its own, about
-     * 200 bytes that stay with the thread, which counts when 100000 virtual threads wait.
+     * gives every thread that asks a map of its own, about 200 bytes that stay with the thread,
+     * which counts when 100000 virtual threads wait.
      */
     private static final ConcurrentHashMap<Thread, Task<?>> TASKS = new ConcurrentHashMap<>();
-
-    // A subtask's cancellation state: an interrupt must never land while the subtask writes to
-    // the connection's socket, because the JDK closes a socket whose virtual thread is
-    // interrupted while blocked on it, and that would kill every channel of the connection.
-    private static final int RUNNING = 0;
-    private static final int WRITING = 1;
-    private static final int CANCEL_AFTER_WRITE = 2;
-    private static final int INTERRUPTING = 3;
-    private static final int INTERRUPTED = 4;
-
-    /**
-     * Runs an amqp-client call that writes to the socket so that no interrupt can reach the
-     * calling thread while it runs: a pending interrupt status is cleared for the call and set
-     * again afterwards, and a subtask's cancellation that arrives meanwhile is delivered when
-     * the call returns.
-     */
-    public static <T> T shielded(ChannelContext.IoCall<T> call) throws java.io.IOException {
-        Task<?> task = TASKS.get(Thread.currentThread());
-        boolean entered = false;
-        if (task != null) {
-            for (;;) {
-                int s = task.cancelState.get();
-                if (s == RUNNING) {
-                    if (task.cancelState.compareAndSet(RUNNING, WRITING)) {
-                        entered = true;
-                        break;
-                    }
-                } else if (s == INTERRUPTING) {
-                    // The canceller is between its state change and its interrupt: let it land.
-                    Thread.onSpinWait();
-                } else {
-                    break;
-                }
-            }
-        }
-        // isInterrupted() first: it is a plain read, Thread.interrupted() takes a lock on a virtual thread.
-        boolean interrupted = Thread.currentThread().isInterrupted() && Thread.interrupted();
-        try {
-            return call.call();
-        } finally {
-            if (entered && task.cancelState.getAndSet(RUNNING) == CANCEL_AFTER_WRITE) {
-                task.cancelState.set(INTERRUPTED);
-                interrupted = true;
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
 
     /**
      * Starts {@code task} in a new virtual thread of this scope.
@@ -224,13 +195,16 @@ public final class Scope {
     }
 
     private boolean isCancellation(Throwable failure) {
-        return cancelled && (failure instanceof InterruptedException || failure instanceof ClosedException);
+        // CancellationException: a subtask that stopped because its siblings were cancelled
+        // (Subscription.handle says so with it) is no failure of its own.
+        return cancelled && (failure instanceof InterruptedException || failure instanceof ClosedException
+                || failure instanceof java.util.concurrent.CancellationException);
     }
 
     private final class Task<T> implements Subtask<T> {
         private final Callable<? extends T> callable;
         volatile Thread thread;
-        final AtomicInteger cancelState = new AtomicInteger(RUNNING);
+        private final java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
         private volatile State state = State.UNAVAILABLE;
         private volatile T result;
         private volatile Throwable exception;
@@ -243,23 +217,13 @@ public final class Scope {
             return Scope.this;
         }
 
-        /** Interrupts the subtask once, or after its socket write if it is in one. Never blocks. */
+        /**
+         * Interrupts the subtask once. Never blocks. Safe at any moment: a subtask never writes
+         * to the socket itself (its frames go to the connection's writer).
+         */
         void cancel() {
-            for (;;) {
-                int s = cancelState.get();
-                if (s == RUNNING) {
-                    if (cancelState.compareAndSet(RUNNING, INTERRUPTING)) {
-                        thread.interrupt();
-                        cancelState.set(INTERRUPTED);
-                        return;
-                    }
-                } else if (s == WRITING) {
-                    if (cancelState.compareAndSet(WRITING, CANCEL_AFTER_WRITE)) {
-                        return;
-                    }
-                } else {
-                    return;
-                }
+            if (interrupted.compareAndSet(false, true)) {
+                thread.interrupt();
             }
         }
 

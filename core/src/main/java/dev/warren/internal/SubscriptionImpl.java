@@ -10,7 +10,6 @@ import dev.warren.ConsumerCancelledException;
 import dev.warren.Delivery;
 import dev.warren.DeliveryHandler;
 import dev.warren.Subscription;
-import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -85,29 +84,26 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     /** null while active; then {@link #CANCELLED}, {@link #APP_CLOSED} or the channel's ClosedException. */
     private volatile Object end;
     private volatile boolean closing;
-    private volatile String consumerTag;
+    private final String consumerTag;
 
-    SubscriptionImpl(Consumers owner, ChannelContext ctx, Scope scope, String queue, ConsumeOptions options) {
+    SubscriptionImpl(Consumers owner, ChannelContext ctx, Scope scope, String queue, ConsumeOptions options,
+            String consumerTag) {
         this.owner = owner;
         this.ctx = ctx;
         this.scope = scope;
         this.queue = queue;
         this.autoAck = options.autoAck();
-        this.consumerTag = options.consumerTag();
+        this.consumerTag = consumerTag;
         InboundDelivery dummy = InboundDelivery.sentinel();
         this.head = dummy;
         this.tail = dummy;
-    }
-
-    void started(String tag) {
-        consumerTag = tag;
     }
 
     // ---------------------------------------------------------------- amqp-client's side (never blocks)
 
     @Override
     public void handleConsumeOk(String tag) {
-        consumerTag = tag;
+        // Warren picked the tag before basic.consume was sent.
     }
 
     @Override
@@ -323,6 +319,9 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 return null;
             }
             if (HEAD.compareAndSet(this, h, n)) {
+                // The old head links to itself, as in LinkedBlockingQueue: a delivery the
+                // application keeps must not keep every later one reachable.
+                h.setNext(h);
                 return n;
             }
         }
@@ -444,6 +443,8 @@ public final class SubscriptionImpl implements Subscription, Consumer {
             throw new IllegalArgumentException("concurrency must be at least 1, not " + concurrency);
         }
         Objects.requireNonNull(handler, "handler");
+        // Its handlers are subtasks: the scope's rule on who may fork holds for handle() too.
+        scope.ensureMayFork("handle deliveries of queue '" + queue + "'");
         HandleRun run = new HandleRun(concurrency, handler, requeueOnFailure);
         boolean cancelRunning = false;
         try {
@@ -581,10 +582,15 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                     interrupted = true;
                 }
             }
+            boolean requeued = false;
             for (InboundDelivery d = poll(); d != null; d = poll()) {
                 if (!autoAck) {
-                    d.requeueQuietly();
+                    requeued |= d.requeueQuietly();
                 }
+            }
+            if (requeued) {
+                // Settles go out through the writer: return once they have.
+                ctx.awaitWritten(ctx.operationTimeout());
             }
         } catch (ClosedException e) {
             // The channel closed: the broker requeues everything unsettled by itself.
@@ -596,23 +602,31 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         }
     }
 
-    /** basic.cancel in the slot; returns whether the thread was interrupted meanwhile. */
+    /**
+     * basic.cancel in the slot, waiting for its cancel-ok within the operation timeout (past it
+     * the channel is aborted, which ends this subscription too); returns whether the thread was
+     * interrupted meanwhile.
+     */
     private boolean cancelConsumer() {
         boolean interrupted = false;
+        RpcRequest cancel;
         for (;;) {
             try {
-                String tag = consumerTag;
-                ctx.rawRpc(() -> {
-                    ctx.raw().basicCancel(tag);
-                    return null;
-                });
-                return interrupted;
+                cancel = ctx.startRpc(new AMQP.Basic.Cancel.Builder().consumerTag(consumerTag).build());
+                break;
             } catch (InterruptedException e) {
                 // Interrupted while queued for the slot: nothing was sent, so try again.
                 interrupted = true;
-            } catch (UncheckedIOException e) {
-                // "Unknown consumerTag": the broker's cancel was processed first and completes cancelDone.
+            }
+        }
+        for (;;) {
+            try {
+                ctx.awaitReply(cancel);
+                // After cancel-ok no delivery follows (the broker's word for a cancelled consumer).
+                cancelDone.complete(null);
                 return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
     }

@@ -40,13 +40,12 @@ class SubscriptionBufferTest {
                 }
                 return r == long.class ? (Object) 0L : null;
             });
-    private final ChannelContext ctx = new ChannelContext(raw, "test");
-    private final Consumers consumers = new Consumers();
+    private static final Writer WRITER = new Writer("test-writer");
+    private final ChannelContext ctx = new ChannelContext(raw, "test", WRITER, Duration.ofSeconds(30));
+    private final Consumers consumers = new Consumers(ctx);
 
     private SubscriptionImpl subscription() {
-        SubscriptionImpl s = new SubscriptionImpl(consumers, ctx, new Scope("test"), "q", ConsumeOptions.defaults());
-        s.started("tag");
-        return s;
+        return new SubscriptionImpl(consumers, ctx, new Scope("test"), "q", ConsumeOptions.defaults(), "tag");
     }
 
     private static void deliver(SubscriptionImpl s, long tag) {
@@ -234,7 +233,7 @@ class SubscriptionBufferTest {
     @Test
     void theChannelCloseWakesEveryTakerAtOnce() throws Exception {
         SubscriptionImpl s = subscription();
-        consumers.register(ctx, s);
+        consumers.register(s);
         deliver(s, 1);
         int takers = 10_000;
         CountDownLatch started = new CountDownLatch(takers);
