@@ -39,11 +39,10 @@ public final class BlockingConnection implements AutoCloseable {
     private final BlockedGate gate = new BlockedGate();
     private final Writer writer;
 
-    BlockingConnection(Connection raw, ConnectionOptions options) {
+    BlockingConnection(Connection raw, ConnectionOptions options, Writer writer) {
         this.raw = raw;
         this.options = options;
-        this.writer = new Writer(Connector.THREAD_PREFIX + "writer-" + WRITERS.incrementAndGet()
-                + (options.connectionName() != null ? "-" + options.connectionName() : ""));
+        this.writer = writer;
         raw.addBlockedListener(new BlockedListener() {
             @Override
             public void handleBlocked(String reason) {
@@ -210,6 +209,12 @@ public final class BlockingConnection implements AutoCloseable {
         return "BlockingConnection[" + options.redactedUri()
                 + (options.connectionName() != null ? ", " + options.connectionName() : "")
                 + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    /** The writer of a connection about to be opened with these options. */
+    static Writer newWriter(ConnectionOptions options) {
+        return new Writer(Connector.THREAD_PREFIX + "writer-" + WRITERS.incrementAndGet()
+                + (options.connectionName() != null ? "-" + options.connectionName() : ""));
     }
 
     BlockedGate gate() {

@@ -1,6 +1,7 @@
 package dev.warren;
 
 import dev.warren.internal.Connector;
+import dev.warren.internal.Writer;
 
 /**
  * Where Warren starts: opens {@link BlockingConnection}s.
@@ -39,6 +40,12 @@ public final class Warren {
      */
     public static BlockingConnection connect(ConnectionOptions options) {
         java.util.Objects.requireNonNull(options, "options");
-        return new BlockingConnection(Connector.open(options), options);
+        Writer writer = BlockingConnection.newWriter(options);
+        try {
+            return new BlockingConnection(Connector.open(options, writer), options, writer);
+        } catch (RuntimeException | Error e) {
+            writer.stop();
+            throw e;
+        }
     }
 }

@@ -487,8 +487,10 @@ public final class ChannelContext {
         }
         if (t instanceof IOException io) {
             ShutdownSignalException connectionClose = raw.getConnection().getCloseReason();
+            Throwable lost = writer.lostBecause();
             shutdown(connectionClose != null ? Closes.from(connectionClose, raw.getChannelNumber(), connectionName)
-                    : new ConnectionClosedException(connectionName, 0, "network failure: " + io, false, null, io));
+                    : new ConnectionClosedException(connectionName, 0, Closes.describe(lost != null ? lost : io),
+                            false, null, lost != null ? lost : io));
             return closed.get().forCaller();
         }
         if (t instanceof RuntimeException r) {

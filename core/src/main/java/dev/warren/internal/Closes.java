@@ -61,7 +61,8 @@ public final class Closes {
         return null;
     }
 
-    private static String describe(Throwable cause) {
+    /** What a failure that ended a connection is, in words (missed heartbeats, a network failure). */
+    static String describe(Throwable cause) {
         String name = cause.getClass().getSimpleName();
         if (name.equals("MissedHeartbeatException")) {
             return "missed heartbeats from the broker: " + cause.getMessage();

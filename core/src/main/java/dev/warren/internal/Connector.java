@@ -35,7 +35,7 @@ public final class Connector {
      * @throws IllegalArgumentException when the URI is malformed (the message hides the password)
      * @throws ConnectFailedException when the broker cannot be reached or refuses the connection
      */
-    public static Connection open(ConnectionOptions options) {
+    public static Connection open(ConnectionOptions options, Writer writer) {
         ConnectionFactory f = new ConnectionFactory();
         try {
             java.net.URI parsed = new java.net.URI(options.uri());
@@ -75,7 +75,7 @@ public final class Connector {
         // A reply that does not match the method in flight is dropped, not handed to it.
         f.setChannelShouldCheckRpcResponseType(true);
         // Last, so that it wraps whatever socket configuration (TLS host checks) was set up.
-        LinkWatch watch = new LinkWatch(f.getSocketConfigurator());
+        LinkWatch watch = new LinkWatch(f.getSocketConfigurator(), writer);
         f.setSocketConfigurator(watch);
         f.setExceptionHandler(watch);
         String host = f.getHost();

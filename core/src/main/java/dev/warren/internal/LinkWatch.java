@@ -23,11 +23,16 @@ import java.net.Socket;
  */
 final class LinkWatch extends DefaultExceptionHandler implements SocketConfigurator {
     private final SocketConfigurator configurator;
+    private final Writer writer;
     private volatile Socket socket;
 
-    /** @param configurator amqp-client's socket configurator to run first (TCP_NODELAY, TLS host checks) */
-    LinkWatch(SocketConfigurator configurator) {
+    /**
+     * @param configurator amqp-client's socket configurator to run first (TCP_NODELAY, TLS host checks)
+     * @param writer the connection's writer, told why its socket is closed under it
+     */
+    LinkWatch(SocketConfigurator configurator, Writer writer) {
         this.configurator = configurator;
+        this.writer = writer;
     }
 
     @Override
@@ -54,6 +59,8 @@ final class LinkWatch extends DefaultExceptionHandler implements SocketConfigura
     @Override
     public void handleUnexpectedConnectionDriverException(Connection conn, Throwable exception) {
         if (exception instanceof MissedHeartbeatException) {
+            // Told first, so that a write failing now reports the missed heartbeats, not "Socket closed".
+            writer.lost(exception);
             Socket s = socket;
             if (s != null) {
                 try {

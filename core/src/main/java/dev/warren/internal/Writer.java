@@ -39,6 +39,7 @@ public final class Writer {
     private final Thread thread;
     private volatile boolean parked;
     private volatile boolean stopped;
+    private volatile Throwable lost;
 
     /** Starts the writer thread, named {@code name}. */
     public Writer(String name) {
@@ -66,6 +67,16 @@ public final class Writer {
     public void stop() {
         stopped = true;
         LockSupport.unpark(thread);
+    }
+
+    /** Records why the connection's socket is being closed under the writer (before it is). */
+    void lost(Throwable cause) {
+        lost = cause;
+    }
+
+    /** Why the socket was closed under the writer, or null. */
+    Throwable lostBecause() {
+        return lost;
     }
 
     /** Whether the writer thread still runs (for tests). */

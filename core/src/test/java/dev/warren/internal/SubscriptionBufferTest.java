@@ -255,4 +255,18 @@ class SubscriptionBufferTest {
         ctx.shutdown(new ChannelClosedException(1, 406, "PRECONDITION_FAILED - test", true, "basic.ack", null));
         assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
     }
+
+    @Test
+    void aTakenDeliveryKeepsNoLaterOneReachable() throws Exception {
+        SubscriptionImpl s = subscription();
+        deliver(s, 1);
+        deliver(s, 2);
+        deliver(s, 3);
+        InboundDelivery first = (InboundDelivery) s.take();
+        InboundDelivery second = (InboundDelivery) s.take();
+        // The first was the buffer's head until the second was taken; now it links to itself.
+        assertThat(first.next()).isSameAs(first);
+        assertThat(second.next()).isNotSameAs(second);
+        assertThat(s.take().envelope().getDeliveryTag()).isEqualTo(3);
+    }
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -25,6 +26,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * cuts every connection; its threads are virtual and end with it.
  */
 public final class TcpProxy implements AutoCloseable {
+    private static final int RECEIVE_BUFFER = 64 * 1024;
+
     private final ServerSocket server;
     private final String targetHost;
     private final int targetPort;
@@ -45,7 +48,11 @@ public final class TcpProxy implements AutoCloseable {
         this.targetHost = u.getHost();
         this.targetPort = u.getPort() != -1 ? u.getPort() : "amqps".equals(u.getScheme()) ? 5671 : 5672;
         try {
-            this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            this.server = new ServerSocket();
+            // Small receive buffers (inherited by the accepted sockets): a pause fills them, and
+            // the client's writes block, after a few hundred kilobytes instead of megabytes.
+            server.setReceiveBufferSize(RECEIVE_BUFFER);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot bind a loopback port for the proxy", e);
         }
@@ -115,7 +122,9 @@ public final class TcpProxy implements AutoCloseable {
                 Socket client = server.accept();
                 Socket upstream;
                 try {
-                    upstream = new Socket(targetHost, targetPort);
+                    upstream = new Socket();
+                    upstream.setReceiveBufferSize(RECEIVE_BUFFER);
+                    upstream.connect(new InetSocketAddress(targetHost, targetPort));
                 } catch (IOException e) {
                     closeQuietly(client);
                     continue;

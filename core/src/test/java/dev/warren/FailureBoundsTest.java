@@ -1,0 +1,86 @@
+package dev.warren;
+
+import static dev.warren.TestSupport.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.rabbitmq.client.GetResponse;
+import dev.warren.testing.RabbitBroker;
+import dev.warren.testing.RabbitExtension;
+import dev.warren.testing.TcpProxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Every failure a Warren type, every wait bounded, every input checked before anything is sent. */
+@ExtendWith(RabbitExtension.class)
+@Timeout(60)
+class FailureBoundsTest {
+
+    @Test
+    void aLostConnectionIsAClosedExceptionForEveryLaterCall(RabbitBroker broker) throws Exception {
+        try (TcpProxy proxy = new TcpProxy(broker.uri());
+                BlockingConnection conn = Warren.connect(proxy.uri(broker.uri()))) {
+            BlockingChannel ch = conn.openChannel();
+            String q = ch.queueDeclare(QueueSpec.serverNamed()).name();
+            proxy.cut();
+            // Whichever the client notices first, the reset or the shutdown: never an UncheckedIOException.
+            assertThat(TestSupport.caught(() -> ch.publish("", q, new byte[1]))).isInstanceOf(ClosedException.class);
+            assertThat(TestSupport.caught(() -> ch.consume(q))).isInstanceOf(ClosedException.class);
+            assertThat(TestSupport.caught(conn::openChannel)).isInstanceOf(ConnectionClosedException.class);
+        }
+    }
+
+    @Test
+    void publishAllRefusesABatchWithAnUnencodableMessageBeforeSendingAny(RabbitBroker broker) throws Exception {
+        try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
+            String q = ch.queueDeclare(QueueSpec.named(unique("batch")).durable(false).autoDelete(false)).name();
+            List<Message> batch = List.of(Message.text("a"), Message.text("b").withHeader("id", UUID.randomUUID()),
+                    Message.text("c"));
+            assertThatThrownBy(() -> ch.publishAll("", q, batch)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("java.util.UUID");
+            assertThat(ch.queueDeclarePassive(q).messageCount()).isZero();
+            PublishBatch ok = ch.publishAll("", q, List.of(Message.text("a"), Message.text("c")));
+            assertThat(ok.allConfirmed()).isTrue();
+            ch.queueDelete(q);
+        }
+    }
+
+    @Test
+    void aMandatoryMessageReachesItsConsumerWithoutAnyHeaderAdded(RabbitBroker broker) throws Exception {
+        try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
+            String q = ch.queueDeclare(QueueSpec.named(unique("mandatory")).durable(false).autoDelete(false)).name();
+            ch.publish("", q, Message.text("as sent").withMandatory(true));
+            GetResponse raw = conn.unwrap().createChannel().basicGet(q, true);
+            assertThat(raw).isNotNull();
+            assertThat(raw.getProps().getHeaders()).isNull();
+            assertThatThrownBy(() -> ch.publish("", unique("nowhere"), Message.text("lost").withMandatory(true)))
+                    .isInstanceOf(UnroutableException.class);
+            ch.queueDelete(q);
+        }
+    }
+
+    @Test
+    void closingAConnectionClosesItsChannelsInParallelWithinItsBound(RabbitBroker broker) throws Exception {
+        try (TcpProxy proxy = new TcpProxy(broker.uri())) {
+            BlockingConnection conn = Warren.connect(ConnectionOptions.of(proxy.uri(broker.uri()))
+                    .withConnectTimeout(Duration.ofSeconds(1)));
+            List<BlockingChannel> channels = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                channels.add(conn.openChannel());
+            }
+            // No close-ok will come: each channel's close waits for its bound, all of them at once.
+            proxy.pause();
+            long start = System.nanoTime();
+            conn.close();
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(took).as("6 channels one after another would take 6 s or more").isLessThan(Duration.ofSeconds(5));
+            assertThat(conn.isOpen()).isFalse();
+            assertThat(channels).noneMatch(BlockingChannel::isOpen);
+        }
+    }
+}
