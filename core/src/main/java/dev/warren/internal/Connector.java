@@ -52,6 +52,7 @@ public final class Connector {
             throw new IllegalArgumentException("cannot set up TLS for " + options.redactedUri() + ": "
                     + e.getMessage(), e);
         }
+        TlsSetup.Prepared tls = TlsSetup.applyTo(f, options, f.isSSL() ? "amqps" : "amqp");
         // A closed channel or connection must fail what waits on it, not come back by itself.
         f.setAutomaticRecoveryEnabled(false);
         f.setTopologyRecoveryEnabled(false);
@@ -78,7 +79,8 @@ public final class Connector {
         try {
             return options.connectionName() != null ? f.newConnection(options.connectionName()) : f.newConnection();
         } catch (IOException | TimeoutException | ShutdownSignalException e) {
-            throw new ConnectFailedException(host, port, vhost, reason(e), e);
+            String tlsReason = ConnectFailures.tlsReason(e, tls, host);
+            throw new ConnectFailedException(host, port, vhost, tlsReason != null ? tlsReason : reason(e), e);
         }
     }
 
