@@ -1,5 +1,8 @@
 package dev.warren.internal;
 
+import com.rabbitmq.client.AuthenticationFailureException;
+import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import dev.warren.ConnectionOptions;
 import java.io.EOFException;
 import java.net.SocketException;
 import java.security.cert.CertificateExpiredException;
@@ -29,16 +32,28 @@ final class ConnectFailures {
     private ConnectFailures() {}
 
     /**
-     * Why the TLS part of a connect failed, or null when the failure was not about TLS.
+     * Why a connect failed in its TLS part or its SASL EXTERNAL login, or null when the failure
+     * was about neither.
      *
      * @param e what amqp-client threw
+     * @param options the connection's options
      * @param tls how TLS was set up, or null for a plain connection
      * @param host the host connected to, as the certificate must name it
      */
-    static String tlsReason(Throwable e, TlsSetup.Prepared tls, String host) {
-        if (tls == null) {
-            return null;
+    static String reason(Throwable e, ConnectionOptions options, TlsSetup.Prepared tls, String host) {
+        if (options.saslExternal() && (has(e, AuthenticationFailureException.class)
+                || has(e, PossibleAuthenticationFailureException.class))) {
+            return tls.options().hasClientCertificate()
+                    ? "403 ACCESS_REFUSED: the broker refused the SASL EXTERNAL login with this client certificate"
+                            + " (the JDK sends it only if a CA the broker names issued it; the broker needs a user"
+                            + " of the certificate's name)"
+                    : "403 ACCESS_REFUSED: the broker refused the SASL EXTERNAL login: no client certificate was"
+                            + " given (see TlsOptions.withClientCertificate)";
         }
+        return tls != null ? tlsReason(e, tls, host) : null;
+    }
+
+    private static String tlsReason(Throwable e, TlsSetup.Prepared tls, String host) {
         RecordingTrustManager.Refusal refusal = tls.refusal();
         if (refusal != null && has(e, SSLHandshakeException.class)) {
             return brokerCertificateRefused(refusal, host);
@@ -46,9 +61,9 @@ final class ConnectFailures {
         SSLException ssl = find(e, SSLException.class);
         if (ssl == null) {
             return has(e, EOFException.class) || has(e, SocketException.class)
-                    ? "the broker closed the connection during the TLS handshake (it may require a client"
-                            + " certificate" + (tls.options().hasClientCertificate() ? " other than this one" : "")
-                            + ", or this port does not speak TLS)"
+                    ? "the broker closed the connection during the TLS handshake: it refused this client's"
+                            + " certificate, or wants one and none was given"
+                            + (tls.options().hasClientCertificate() ? "" : " (see TlsOptions.withClientCertificate)")
                     : null;
         }
         String text = messages(e).toLowerCase(Locale.ROOT);

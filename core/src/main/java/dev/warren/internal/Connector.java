@@ -36,7 +36,8 @@ public final class Connector {
      * @throws ConnectFailedException when the broker cannot be reached or refuses the connection
      */
     public static Connection open(ConnectionOptions options) {
-        ConnectionFactory f = new ConnectionFactory();
+        // A heartbeat of zero must turn heartbeats off, not take the broker's (see HeartbeatOff).
+        ConnectionFactory f = options.heartbeat().isZero() ? HeartbeatOff.factory() : new ConnectionFactory();
         try {
             java.net.URI parsed = new java.net.URI(options.uri());
             if (parsed.getRawAuthority() != null && parsed.getHost() == null) {
@@ -79,8 +80,8 @@ public final class Connector {
         try {
             return options.connectionName() != null ? f.newConnection(options.connectionName()) : f.newConnection();
         } catch (IOException | TimeoutException | ShutdownSignalException e) {
-            String tlsReason = ConnectFailures.tlsReason(e, tls, host);
-            throw new ConnectFailedException(host, port, vhost, tlsReason != null ? tlsReason : reason(e), e);
+            String described = ConnectFailures.reason(e, options, tls, host);
+            throw new ConnectFailedException(host, port, vhost, described != null ? described : reason(e), e);
         }
     }
 
