@@ -1,6 +1,7 @@
 package dev.warren;
 
 import com.rabbitmq.client.impl.CredentialsProvider;
+import com.rabbitmq.client.impl.CredentialsRefreshService;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,6 +45,7 @@ public final class ConnectionOptions implements Cloneable {
     private TlsOptions tls;
     private boolean saslExternal;
     private CredentialsProvider credentials;
+    private CredentialsRefreshService credentialsRefresh;
 
     private ConnectionOptions(String uri) {
         this.uri = uri;
@@ -282,7 +284,9 @@ public final class ConnectionOptions implements Cloneable {
      * Takes the user name and password from a provider, asked anew for every connection (it
      * overrides the URI's user info), so that a rotated password or a refreshed token (e.g.
      * amqp-client's {@code OAuth2ClientCredentialsGrantCredentialsProvider}) is what the next
-     * connection uses. It is asked on the connecting thread and may block there.
+     * connection uses. It is asked on the connecting thread and may block there. Credentials that
+     * expire also need {@link #withCredentialsRefreshService}. The type is amqp-client's own, so
+     * its providers (OAuth 2, refresh-protected) plug in as they are.
      *
      * @param provider the source of credentials; never logged or shown by {@link #toString()}
      * @return a copy that uses it
@@ -292,6 +296,27 @@ public final class ConnectionOptions implements Cloneable {
         ConnectionOptions c = copy();
         c.credentials = Objects.requireNonNull(provider, "provider");
         return c;
+    }
+
+    /**
+     * Refreshes expiring credentials (a provider whose {@code getTimeBeforeExpiration()} is not
+     * null, such as an OAuth 2 token provider) before they expire, and sends the new secret to
+     * the broker on open connections ({@code connection.update-secret}); amqp-client refuses such
+     * a provider without one. The service is shared, not closed by Warren.
+     *
+     * @param service e.g. amqp-client's {@code DefaultCredentialsRefreshService}
+     * @return a copy that uses it
+     * @throws NullPointerException if {@code service} is null
+     */
+    public ConnectionOptions withCredentialsRefreshService(CredentialsRefreshService service) {
+        ConnectionOptions c = copy();
+        c.credentialsRefresh = Objects.requireNonNull(service, "service");
+        return c;
+    }
+
+    /** The credentials refresh service, or null. */
+    public CredentialsRefreshService credentialsRefreshService() {
+        return credentialsRefresh;
     }
 
     /** The TLS options, or null for the defaults. */

@@ -3,7 +3,11 @@ package dev.warren;
 import static dev.warren.TestSupport.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.rabbitmq.client.impl.CredentialsProvider;
+import com.rabbitmq.client.impl.DefaultCredentialsRefreshService;
+import java.time.Duration;
 import dev.warren.testing.BrokerAdmin;
 import dev.warren.testing.RabbitBroker;
 import dev.warren.testing.RabbitExtension;
@@ -75,6 +79,38 @@ class CredentialsTest {
             assertThat(provider.asked.get()).isGreaterThan(before);
         } finally {
             admin.deleteUser(user);
+        }
+    }
+
+    /** Credentials that say they expire in an hour, like a token's. */
+    private static final class Expiring implements CredentialsProvider {
+        @Override
+        public String getUsername() {
+            return "guest";
+        }
+
+        @Override
+        public String getPassword() {
+            return "guest";
+        }
+
+        @Override
+        public Duration getTimeBeforeExpiration() {
+            return Duration.ofHours(1);
+        }
+    }
+
+    @Test
+    void expiringCredentialsNeedARefreshServiceAndConnectWithOne(RabbitBroker broker) throws Exception {
+        ConnectionOptions options = ConnectionOptions.of(broker.uri()).withCredentials(new Expiring());
+        assertThatThrownBy(() -> Warren.connect(options)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("withCredentialsRefreshService");
+        DefaultCredentialsRefreshService refresh = new DefaultCredentialsRefreshService.DefaultCredentialsRefreshServiceBuilder()
+                .build();
+        try (BlockingConnection conn = Warren.connect(options.withCredentialsRefreshService(refresh))) {
+            assertThat(conn.isOpen()).isTrue();
+        } finally {
+            refresh.close();
         }
     }
 }

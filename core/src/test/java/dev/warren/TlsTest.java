@@ -277,7 +277,8 @@ class TlsTest {
 
     private static void assertRefused(ConnectionOptions options, Consumer<ConnectFailedException> check) {
         long start = System.nanoTime();
-        Throwable e = TestSupport.caught(() -> Warren.connect(options.withConnectTimeout(Duration.ofSeconds(10))));
+        // Closed at once should it open: a refusal that did not happen must not leak into other tests.
+        Throwable e = TestSupport.caught(() -> Warren.connect(options.withConnectTimeout(Duration.ofSeconds(10))).close());
         TestSecrets.record(e);
         assertThat(e).isInstanceOfSatisfying(ConnectFailedException.class, f -> {
             check.accept(f);

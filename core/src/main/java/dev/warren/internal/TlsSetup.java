@@ -75,7 +75,14 @@ public final class TlsSetup {
             f.setSaslConfig(DefaultSaslConfig.EXTERNAL);
         }
         if (options.credentials() != null) {
+            if (options.credentialsRefreshService() == null && options.credentials().getTimeBeforeExpiration() != null) {
+                throw new IllegalArgumentException("the credentials of " + options.credentials().getClass().getSimpleName()
+                        + " expire: give a ConnectionOptions.withCredentialsRefreshService to refresh them");
+            }
             f.setCredentialsProvider(options.credentials());
+        }
+        if (options.credentialsRefreshService() != null) {
+            f.setCredentialsRefreshService(options.credentialsRefreshService());
         }
         return amqps ? configure(f, options.tls()) : null;
     }
