@@ -72,7 +72,13 @@ public final class ConnectionOptions implements Cloneable {
      * port and vhost as in {@code amqp://user:pass@host:5672/vhost}); everything else defaults.
      *
      * @throws NullPointerException if {@code uri} is null
-     * @throws IllegalArgumentException if it is blank (it is parsed fully when connecting)
+     * <p>The query parameters {@code heartbeat} (seconds), {@code connection_timeout}
+     * (milliseconds), {@code channel_max} and {@code frame_max} are read into the options (so a
+     * later {@code with...} call overrides them); others are ignored.
+     *
+     * @throws IllegalArgumentException if it is blank, does not start with {@code amqp://} or
+     *         {@code amqps://}, or has an invalid query parameter (the rest is parsed when
+     *         connecting)
      */
     public static ConnectionOptions of(String uri) {
         Objects.requireNonNull(uri, "uri");

@@ -79,11 +79,8 @@ class TlsTest {
     void theDefaultTrustStorePathAlsoRefusesAWrongHost() throws Exception {
         // The JVM-wide trust store, as a user would set it, with the test CA in it.
         Path store = Files.createTempFile("warren-truststore", ".p12");
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("test-ca", certs.ca().certificate());
         try (OutputStream out = Files.newOutputStream(store)) {
-            ks.store(out, "changeit".toCharArray());
+            testCaStore().store(out, "changeit".toCharArray());
         }
         String[] keys = {"javax.net.ssl.trustStore", "javax.net.ssl.trustStorePassword", "javax.net.ssl.trustStoreType"};
         String[] saved = new String[keys.length];
@@ -113,13 +110,8 @@ class TlsTest {
 
     @Test
     void aGivenSslContextAlsoHasItsHostNameVerified() throws Exception {
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("test-ca", certs.ca().certificate());
-        tmf.init(ks);
         javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
+        context.init(null, testCaTrustManagers(), null);
         try (BlockingConnection conn = Warren.connect(ConnectionOptions.of(node.uri("localhost"))
                 .withTls(TlsOptions.of(context)))) {
             assertThat(conn.isOpen()).isTrue();
@@ -223,13 +215,8 @@ class TlsTest {
                 return null;
             }
         };
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("test-ca", certs.ca().certificate());
-        tmf.init(trust);
         javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-        context.init(new javax.net.ssl.KeyManager[] {always}, tmf.getTrustManagers(), null);
+        context.init(new javax.net.ssl.KeyManager[] {always}, testCaTrustManagers(), null);
         assertRefused(ConnectionOptions.of("amqps://localhost:" + node.port()).withTls(TlsOptions.of(context))
                         .withSaslExternal(),
                 e -> assertThat(e).hasMessageContaining("refused this client's certificate"));
@@ -273,6 +260,20 @@ class TlsTest {
         assertThat(TestSecrets.foundIn(TestSecrets.fullTrace(e2), TestSecrets.all())).isEmpty();
         TestSecrets.record(e2);
         awaitNoAmqpThreads();
+    }
+
+    /** A key store holding the test CA as a trusted certificate. */
+    private static KeyStore testCaStore() throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setCertificateEntry("test-ca", certs.ca().certificate());
+        return ks;
+    }
+
+    private static javax.net.ssl.TrustManager[] testCaTrustManagers() throws Exception {
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(testCaStore());
+        return tmf.getTrustManagers();
     }
 
     private static void assertRefused(ConnectionOptions options, Consumer<ConnectFailedException> check) {

@@ -84,9 +84,10 @@ final class ConnectFailures {
         }
         for (String alert : CLIENT_CERTIFICATE_ALERTS) {
             if (text.contains("received fatal alert: " + alert)) {
-                return tls.options().hasClientCertificate()
+                boolean noneGiven = tls.options().sslContext() == null && !tls.options().hasClientCertificate();
+                return !noneGiven && !alert.equals("certificate_required")
                         ? "the broker refused this client's certificate (TLS alert " + alert + ")"
-                        : "the broker requires a client certificate and none was given (TLS alert " + alert
+                        : "the broker requires a client certificate and none was sent (TLS alert " + alert
                                 + "; see TlsOptions.withClientCertificate)";
             }
         }

@@ -30,31 +30,30 @@ final class RecordingTrustManager extends X509ExtendedTrustManager {
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
             throws CertificateException {
-        try {
-            delegate.checkServerTrusted(chain, authType, socket);
-        } catch (CertificateException e) {
-            refusal = new Refusal(chain.clone(), chainTrusted(chain, authType), e);
-            throw e;
-        }
+        watch(chain, authType, true, () -> delegate.checkServerTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
-        try {
-            delegate.checkServerTrusted(chain, authType, engine);
-        } catch (CertificateException e) {
-            refusal = new Refusal(chain.clone(), chainTrusted(chain, authType), e);
-            throw e;
-        }
+        watch(chain, authType, true, () -> delegate.checkServerTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        watch(chain, authType, false, () -> delegate.checkServerTrusted(chain, authType));
+    }
+
+    private interface Check {
+        void run() throws CertificateException;
+    }
+
+    private void watch(X509Certificate[] chain, String authType, boolean checksHost, Check check)
+            throws CertificateException {
         try {
-            delegate.checkServerTrusted(chain, authType);
+            check.run();
         } catch (CertificateException e) {
-            refusal = new Refusal(chain.clone(), false, e);
+            refusal = new Refusal(chain.clone(), checksHost && chainTrusted(chain, authType), e);
             throw e;
         }
     }
