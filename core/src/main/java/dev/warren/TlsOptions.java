@@ -51,8 +51,10 @@ public final class TlsOptions {
     }
 
     /**
-     * Trusts the JVM's default trust store (what {@code amqps://} without options does), so that
-     * a client certificate or protocols can be added.
+     * Trusts the JVM's default trust store (what {@code amqps://} without options does: the
+     * {@code javax.net.ssl.trustStore} property, else the JDK's {@code cacerts}), so that a client
+     * certificate or protocols can be added. The {@code javax.net.ssl.keyStore} properties are
+     * not read; for a client certificate from them use {@code of(SSLContext.getDefault())}.
      *
      * @return options that trust the JVM's default CAs
      */

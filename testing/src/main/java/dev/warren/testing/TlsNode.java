@@ -1,6 +1,10 @@
 package dev.warren.testing;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A private RabbitMQ node with a TLS listener, one per JVM, started on first use with
@@ -67,8 +74,27 @@ public final class TlsNode {
             throw new UncheckedIOException("cannot make a folder for test certificates", e);
         }
         TestCertificates certs = TestCertificates.create(dir);
-        int tlsPort = Ports.free();
-        NodeConfig config = new NodeConfig(List.of(
+        for (int attempt = 1; ; attempt++) {
+            int tlsPort = Ports.free();
+            PrivateNode node = PrivateNode.start(config(certs, tlsPort));
+            // A free port can be taken by another process while the node boots (10 s or more):
+            // only the certificate made for this node proves that the listener is its own.
+            if (presentsOwnCertificate(tlsPort, certs)) {
+                TlsNode started = new TlsNode(node, tlsPort, certs);
+                // Its password is never used: this user logs in with its certificate.
+                started.admin.addUser(TestCertificates.CLIENT_USER, UUID.randomUUID().toString(), ".*", ".*", ".*");
+                return started;
+            }
+            node.stop();
+            if (attempt == 3) {
+                throw new BrokerUnavailableException("a private TLS node did not present its certificate on its"
+                        + " TLS port " + tlsPort + " (three attempts)");
+            }
+        }
+    }
+
+    private static NodeConfig config(TestCertificates certs, int tlsPort) {
+        return new NodeConfig(List.of(
                 "listeners.ssl.default = " + tlsPort,
                 "ssl_options.cacertfile = {dir}/ca.pem",
                 "ssl_options.certfile = {dir}/server.pem",
@@ -85,11 +111,27 @@ public final class TlsNode {
                         "server.pem", read(certs.server().certPem()),
                         "server.key", read(certs.server().keyPem())),
                 List.of(tlsPort));
-        PrivateNode node = PrivateNode.start(config);
-        TlsNode started = new TlsNode(node, tlsPort, certs);
-        // Its password is never used: this user logs in with its certificate.
-        started.admin.addUser(TestCertificates.CLIENT_USER, UUID.randomUUID().toString(), ".*", ".*", ".*");
-        return started;
+    }
+
+    /** Whether the TLS listener on the port shows the server certificate made for this node. */
+    private static boolean presentsOwnCertificate(int port, TestCertificates certs) {
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", certs.ca().certificate());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            try (SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000);
+                s.setSoTimeout(5_000);
+                s.startHandshake();
+                return certs.server().certificate().equals(s.getSession().getPeerCertificates()[0]);
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            return false;
+        }
     }
 
     /** The certificates the node and the tests use. */
