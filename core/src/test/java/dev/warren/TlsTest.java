@@ -80,7 +80,7 @@ class TlsTest {
         // The JVM-wide trust store, as a user would set it, with the test CA in it.
         Path store = Files.createTempFile("warren-truststore", ".p12");
         try (OutputStream out = Files.newOutputStream(store)) {
-            testCaStore().store(out, "changeit".toCharArray());
+            certs.caTrustStore().store(out, "changeit".toCharArray());
         }
         String[] keys = {"javax.net.ssl.trustStore", "javax.net.ssl.trustStorePassword", "javax.net.ssl.trustStoreType"};
         String[] saved = new String[keys.length];
@@ -262,17 +262,9 @@ class TlsTest {
         awaitNoAmqpThreads();
     }
 
-    /** A key store holding the test CA as a trusted certificate. */
-    private static KeyStore testCaStore() throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("test-ca", certs.ca().certificate());
-        return ks;
-    }
-
     private static javax.net.ssl.TrustManager[] testCaTrustManagers() throws Exception {
         javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-        tmf.init(testCaStore());
+        tmf.init(certs.caTrustStore());
         return tmf.getTrustManagers();
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -115,6 +116,22 @@ public final class TestCertificates {
     /** The CA bundle to trust: the test CA's certificate in PEM. */
     public Path caPem() {
         return ca.certPem();
+    }
+
+    /**
+     * A new in-memory trust store (PKCS#12, no password) holding the test CA.
+     *
+     * @throws IllegalStateException if the JDK cannot make one
+     */
+    public KeyStore caTrustStore() {
+        try {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setCertificateEntry("test-ca", ca.certificate());
+            return ks;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot make a trust store", e);
+        }
     }
 
     /** The server certificate for {@code localhost} only (DNS name, no IP address). */

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,11 +115,8 @@ public final class TlsNode {
     /** Whether the TLS listener on the port shows the server certificate made for this node. */
     private static boolean presentsOwnCertificate(int port, TestCertificates certs) {
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", certs.ca().certificate());
             TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-            tmf.init(trust);
+            tmf.init(certs.caTrustStore());
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, tmf.getTrustManagers(), null);
             try (SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket()) {
