@@ -2,9 +2,11 @@ package dev.warren;
 
 /**
  * A connection could not be opened: the host refused or could not be reached, the credentials
- * were wrong (403 ACCESS_REFUSED), the virtual host does not exist, or the handshake timed out.
- * The message names host, port and virtual host and the reason, never the password. Nothing
- * stays open after it is thrown.
+ * were wrong (403 ACCESS_REFUSED), the virtual host does not exist, the handshake timed out, or
+ * TLS failed (the broker's certificate untrusted, expired or for other host names, no common
+ * protocol version, the client certificate refused). The message names host, port and virtual
+ * host and the reason in words, never the password or key; the cause is amqp-client's or the
+ * JDK's exception. Nothing stays open after it is thrown.
  */
 public final class ConnectFailedException extends WarrenException {
     private static final long serialVersionUID = 1L;

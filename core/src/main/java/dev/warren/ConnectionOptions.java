@@ -1,5 +1,7 @@
 package dev.warren;
 
+import com.rabbitmq.client.impl.CredentialsProvider;
+import com.rabbitmq.client.impl.CredentialsRefreshService;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,6 +25,13 @@ public final class ConnectionOptions implements Cloneable {
     public static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(30);
     /** The default bound on unconfirmed publishes per channel. */
     public static final int DEFAULT_MAX_UNCONFIRMED = 2048;
+    /** The smallest frame maximum AMQP 0-9-1 allows. */
+    public static final int MIN_FRAME_MAX = 4096;
+    private static final int MAX_UNSIGNED_SHORT = 65535;
+    /** amqp-client counts connect timeouts in int milliseconds. */
+    private static final Duration LONGEST_CONNECT_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+    /** As long as a deadline on System.nanoTime() can be, with room to add and compare. */
+    private static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
 
     private String uri;
     private String connectionName;
@@ -34,6 +43,12 @@ public final class ConnectionOptions implements Cloneable {
     private int maxUnconfirmed;
     private Duration publishTimeout;
     private Duration operationTimeout = DEFAULT_OPERATION_TIMEOUT;
+
+    // TLS and credentials (issue 16)
+    private TlsOptions tls;
+    private boolean saslExternal;
+    private CredentialsProvider credentials;
+    private CredentialsRefreshService credentialsRefresh;
 
     private ConnectionOptions(String uri) {
         this.uri = uri;
@@ -60,14 +75,20 @@ public final class ConnectionOptions implements Cloneable {
      * port and vhost as in {@code amqp://user:pass@host:5672/vhost}); everything else defaults.
      *
      * @throws NullPointerException if {@code uri} is null
-     * @throws IllegalArgumentException if it is blank (it is parsed fully when connecting)
+     * <p>The query parameters {@code heartbeat} (seconds), {@code connection_timeout}
+     * (milliseconds), {@code channel_max} and {@code frame_max} are read into the options (so a
+     * later {@code with...} call overrides them); others are ignored.
+     *
+     * @throws IllegalArgumentException if it is blank, does not start with {@code amqp://} or
+     *         {@code amqps://}, or has an invalid query parameter (the rest is parsed when
+     *         connecting)
      */
     public static ConnectionOptions of(String uri) {
         Objects.requireNonNull(uri, "uri");
         if (uri.isBlank()) {
             throw new IllegalArgumentException("uri must not be blank");
         }
-        return new ConnectionOptions(uri.strip());
+        return UriParameters.apply(new ConnectionOptions(uri.strip()));
     }
 
     /** A name the broker shows for this connection (management UI, {@code rabbitmqctl}). */
@@ -77,30 +98,57 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** How long opening the TCP connection and the AMQP handshake may each take (default 10 s). */
+    /**
+     * How long opening the TCP connection and the AMQP handshake may each take (default 10 s, or
+     * the URI's {@code connection_timeout} parameter in milliseconds). A timeout over
+     * {@link Integer#MAX_VALUE} ms (24.8 days), as amqp-client counts, is taken as that.
+     *
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if it is zero or negative
+     */
     public ConnectionOptions withConnectTimeout(Duration timeout) {
         requirePositive(timeout, "connect timeout");
         ConnectionOptions c = copy();
-        c.connectTimeout = timeout;
+        c.connectTimeout = min(timeout, LONGEST_CONNECT_TIMEOUT);
         return c;
     }
 
     /**
-     * The heartbeat interval to ask the broker for (default 60 s); {@link Duration#ZERO} turns
-     * heartbeats off. After about two missed heartbeats the connection counts as lost and
-     * everything pending on it fails with {@link ConnectionClosedException}.
+     * The heartbeat interval (default 60 s, or the URI's {@code heartbeat} parameter in seconds);
+     * {@link Duration#ZERO} turns heartbeats off on both sides, whatever the broker proposes.
+     * Otherwise the broker's proposal wins when it is shorter. After about two missed heartbeats
+     * the connection counts as lost and everything pending on it fails with
+     * {@link ConnectionClosedException}. AMQP counts whole seconds: a fraction is rounded up.
+     *
+     * @throws NullPointerException if {@code heartbeat} is null
+     * @throws IllegalArgumentException if it is negative, under one second (but not zero), or
+     *         over 65535 s
      */
     public ConnectionOptions withHeartbeat(Duration heartbeat) {
         Objects.requireNonNull(heartbeat, "heartbeat");
         if (heartbeat.isNegative()) {
             throw new IllegalArgumentException("heartbeat must not be negative");
         }
+        if (!heartbeat.isZero() && heartbeat.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("heartbeat must be zero (off) or at least 1 s, not " + heartbeat
+                    + ": AMQP counts whole seconds");
+        }
+        Duration whole = heartbeat.getNano() == 0 ? heartbeat : Duration.ofSeconds(heartbeat.getSeconds() + 1);
+        if (whole.compareTo(Duration.ofSeconds(MAX_UNSIGNED_SHORT)) > 0) {
+            throw new IllegalArgumentException("heartbeat must be at most " + MAX_UNSIGNED_SHORT + " s, not "
+                    + heartbeat);
+        }
         ConnectionOptions c = copy();
-        c.heartbeat = heartbeat;
+        c.heartbeat = whole;
         return c;
     }
 
-    /** The most channels to ask for (0, the default, takes the broker's limit). */
+    /**
+     * The most channels to ask for (0, the default, takes the broker's limit; the URI's
+     * {@code channel_max} parameter sets it too).
+     *
+     * @throws IllegalArgumentException if it is not 0..65535
+     */
     public ConnectionOptions withChannelMax(int channelMax) {
         if (channelMax < 0 || channelMax > 65535) {
             throw new IllegalArgumentException("channelMax must be 0..65535, not " + channelMax);
@@ -110,10 +158,16 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The largest frame to ask for, in bytes (0, the default, takes the broker's limit). */
+    /**
+     * The largest frame to ask for, in bytes (0, the default, takes the broker's limit; the URI's
+     * {@code frame_max} parameter sets it too).
+     *
+     * @throws IllegalArgumentException if it is negative or under AMQP's minimum of 4096
+     */
     public ConnectionOptions withFrameMax(int frameMax) {
-        if (frameMax < 0) {
-            throw new IllegalArgumentException("frameMax must not be negative");
+        if (frameMax != 0 && frameMax < MIN_FRAME_MAX) {
+            throw new IllegalArgumentException("frameMax must be 0 (the broker's) or at least " + MIN_FRAME_MAX
+                    + " (AMQP's minimum frame size), not " + frameMax);
         }
         ConnectionOptions c = copy();
         c.frameMax = frameMax;
@@ -144,14 +198,17 @@ public final class ConnectionOptions implements Cloneable {
     /**
      * How long a publish may wait in all, for a blocked connection (resource alarm), for room
      * under the bound on unconfirmed messages, and for the confirm; then it throws
-     * {@link PublishTimeoutException}. By default (null) it waits as long as it takes.
+     * {@link PublishTimeoutException}. By default (null) it waits as long as it takes. A timeout
+     * over {@code Long.MAX_VALUE / 4} ns (about 73 years) is taken as that.
+     *
+     * @throws IllegalArgumentException if it is zero or negative
      */
     public ConnectionOptions withPublishTimeout(Duration timeout) {
         if (timeout != null) {
             requirePositive(timeout, "publish timeout");
         }
         ConnectionOptions c = copy();
-        c.publishTimeout = timeout;
+        c.publishTimeout = timeout != null ? min(timeout, LONGEST_WAIT) : null;
         return c;
     }
 
@@ -223,16 +280,108 @@ public final class ConnectionOptions implements Cloneable {
         return publishTimeout;
     }
 
+    // ---- TLS and credentials ----
+
+    /**
+     * How to do TLS for an {@code amqps://} URI (without it: the JVM's trust store, chain and
+     * host name verified). Connecting with TLS options to an {@code amqp://} URI throws
+     * {@link IllegalArgumentException}.
+     *
+     * @param tls the TLS options
+     * @return a copy with them
+     * @throws NullPointerException if {@code tls} is null
+     */
+    public ConnectionOptions withTls(TlsOptions tls) {
+        ConnectionOptions c = copy();
+        c.tls = Objects.requireNonNull(tls, "tls");
+        return c;
+    }
+
+    /**
+     * Logs in with SASL EXTERNAL: the broker takes the user from the client certificate
+     * (RabbitMQ's {@code rabbitmq_auth_mechanism_ssl} plugin), and the URI's user and password
+     * are not sent. Needs {@code amqps://} and a client certificate
+     * ({@link TlsOptions#withClientCertificate}); cannot be combined with
+     * {@link #withCredentials}.
+     *
+     * @return a copy that logs in with EXTERNAL
+     */
+    public ConnectionOptions withSaslExternal() {
+        ConnectionOptions c = copy();
+        c.saslExternal = true;
+        return c;
+    }
+
+    /**
+     * Takes the user name and password from a provider, asked anew for every connection (it
+     * overrides the URI's user info), so that a rotated password or a refreshed token (e.g.
+     * amqp-client's {@code OAuth2ClientCredentialsGrantCredentialsProvider}) is what the next
+     * connection uses. It is asked on the connecting thread and may block there. Credentials that
+     * expire also need {@link #withCredentialsRefreshService}. The type is amqp-client's own, so
+     * its providers (OAuth 2, refresh-protected) plug in as they are.
+     *
+     * @param provider the source of credentials; never logged or shown by {@link #toString()}
+     * @return a copy that uses it
+     * @throws NullPointerException if {@code provider} is null
+     */
+    public ConnectionOptions withCredentials(CredentialsProvider provider) {
+        ConnectionOptions c = copy();
+        c.credentials = Objects.requireNonNull(provider, "provider");
+        return c;
+    }
+
+    /**
+     * Refreshes expiring credentials (a provider whose {@code getTimeBeforeExpiration()} is not
+     * null, such as an OAuth 2 token provider) before they expire, and sends the new secret to
+     * the broker on open connections ({@code connection.update-secret}); amqp-client refuses such
+     * a provider without one. The service is shared, not closed by Warren.
+     *
+     * @param service e.g. amqp-client's {@code DefaultCredentialsRefreshService}
+     * @return a copy that uses it
+     * @throws NullPointerException if {@code service} is null
+     */
+    public ConnectionOptions withCredentialsRefreshService(CredentialsRefreshService service) {
+        ConnectionOptions c = copy();
+        c.credentialsRefresh = Objects.requireNonNull(service, "service");
+        return c;
+    }
+
+    /** The credentials refresh service, or null. */
+    public CredentialsRefreshService credentialsRefreshService() {
+        return credentialsRefresh;
+    }
+
+    /** The TLS options, or null for the defaults. */
+    public TlsOptions tls() {
+        return tls;
+    }
+
+    /** Whether the login is SASL EXTERNAL (the client certificate's identity). */
+    public boolean saslExternal() {
+        return saslExternal;
+    }
+
+    /** The credentials provider, or null for the URI's user and password. */
+    public CredentialsProvider credentials() {
+        return credentials;
+    }
+
     /** The URI with its password hidden. */
     public String redactedUri() {
-        return uri.replaceFirst("(://[^:/@]*:)[^/]*@", "$1***@"); // up to the last @ of the authority
+        return UriParameters.redact(uri);
     }
 
     @Override
     public String toString() {
         return "ConnectionOptions[" + redactedUri() + (connectionName != null ? ", name=" + connectionName : "")
                 + ", heartbeat=" + heartbeat + ", maxUnconfirmed=" + maxUnconfirmed
-                + (publishTimeout != null ? ", publishTimeout=" + publishTimeout : "") + "]";
+                + (publishTimeout != null ? ", publishTimeout=" + publishTimeout : "")
+                + (tls != null ? ", " + tls : "") + (saslExternal ? ", sasl=EXTERNAL" : "")
+                + (credentials != null ? ", credentials from " + credentials.getClass().getSimpleName() : "") + "]";
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static void requirePositive(Duration d, String what) {

@@ -36,7 +36,8 @@ public final class Connector {
      * @throws ConnectFailedException when the broker cannot be reached or refuses the connection
      */
     public static Connection open(ConnectionOptions options, Writer writer) {
-        ConnectionFactory f = new ConnectionFactory();
+        // A heartbeat of zero must turn heartbeats off, not take the broker's (see HeartbeatOff).
+        ConnectionFactory f = options.heartbeat().isZero() ? HeartbeatOff.factory() : new ConnectionFactory();
         try {
             java.net.URI parsed = new java.net.URI(options.uri());
             if (parsed.getRawAuthority() != null && parsed.getHost() == null) {
@@ -52,6 +53,7 @@ public final class Connector {
             throw new IllegalArgumentException("cannot set up TLS for " + options.redactedUri() + ": "
                     + e.getMessage(), e);
         }
+        TlsSetup.Prepared tls = TlsSetup.applyTo(f, options, f.isSSL() ? "amqps" : "amqp");
         // A closed channel or connection must fail what waits on it, not come back by itself.
         f.setAutomaticRecoveryEnabled(false);
         f.setTopologyRecoveryEnabled(false);
@@ -87,7 +89,8 @@ public final class Connector {
             watch.opened(c);
             return c;
         } catch (IOException | TimeoutException | ShutdownSignalException e) {
-            throw new ConnectFailedException(host, port, vhost, reason(e), e);
+            String described = ConnectFailures.reason(e, options, tls, host);
+            throw new ConnectFailedException(host, port, vhost, described != null ? described : reason(e), e);
         }
     }
 

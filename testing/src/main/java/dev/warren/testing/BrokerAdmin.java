@@ -41,11 +41,27 @@ public final class BrokerAdmin {
      * everything.
      */
     public void addUser(String user, String password, String configure, String write, String read) {
-        ctl.run(List.of("add_user", requireName(user, "user"), Objects.requireNonNull(password, "password")));
+        runWithSecret(List.of("add_user", requireName(user, "user"), Objects.requireNonNull(password, "password")),
+                password);
         ctl.run(List.of("set_permissions", "-p", vhost, user,
                 Objects.requireNonNull(configure, "configure"),
                 Objects.requireNonNull(write, "write"),
                 Objects.requireNonNull(read, "read")));
+    }
+
+    /** Gives a user a new password (open connections stay open). */
+    public void changePassword(String user, String password) {
+        runWithSecret(List.of("change_password", requireName(user, "user"), Objects.requireNonNull(password,
+                "password")), password);
+    }
+
+    /** Runs a command that holds a secret; a failure's message shows *** in its place. */
+    private void runWithSecret(List<String> args, String secret) {
+        try {
+            ctl.run(args);
+        } catch (AdminException e) {
+            throw new AdminException(String.valueOf(e.getMessage()).replace(secret, "***"));
+        }
     }
 
     /** Deletes a user; its open connections are closed by the broker. */

@@ -55,6 +55,16 @@ final class PrivateNode {
      * @throws BrokerUnavailableException when it does not come up; the message holds its log
      */
     static PrivateNode start() {
+        return start(NodeConfig.DEFAULT);
+    }
+
+    /**
+     * Starts a node with more configuration and waits until its AMQP port accepts connections
+     * (and every port of {@link NodeConfig#awaitPorts()}).
+     *
+     * @throws BrokerUnavailableException when it does not come up; the message holds its log
+     */
+    static PrivateNode start(NodeConfig config) {
         String node = "warren-" + ProcessHandle.current().pid() + "-"
                 + UUID.randomUUID().toString().substring(0, 8) + "@localhost";
         int amqpPort = Ports.free();
@@ -64,8 +74,9 @@ final class PrivateNode {
             dir = Files.createTempDirectory("warren-rabbit");
             Files.createDirectories(dir.resolve("mnesia"));
             Files.createDirectories(dir.resolve("log"));
-            Files.writeString(dir.resolve("enabled_plugins"), "[].\n");
-            Files.writeString(dir.resolve("rabbitmq.conf"), "loopback_users = none\n");
+            Files.writeString(dir.resolve("enabled_plugins"), config.enabledPlugins());
+            Files.writeString(dir.resolve("rabbitmq.conf"), "loopback_users = none\n" + config.confLines(dir));
+            config.writeFiles(dir);
             if (Processes.isRoot() && Files.isDirectory(DEBIAN_SCRIPTS)) {
                 // The Debian wrapper runs the node as user rabbitmq, who must own its folders.
                 Processes.run(List.of("chown", "-R", "rabbitmq:rabbitmq", dir.toString()), Map.of());
@@ -97,7 +108,7 @@ final class PrivateNode {
         PrivateNode started = new PrivateNode(node, amqpPort, dir, process);
         Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "warren-private-node-stop"));
         long deadline = System.nanoTime() + START_LIMIT.toNanos();
-        while (!Ports.listening("127.0.0.1", amqpPort, 200)) {
+        while (!Ports.listening("127.0.0.1", amqpPort, 200) || !config.portsListening()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 String log = started.logTail();
                 started.stop();

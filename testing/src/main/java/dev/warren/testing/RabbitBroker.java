@@ -150,9 +150,12 @@ public final class RabbitBroker {
         return description;
     }
 
-    /** The URI with its password replaced by {@code ***}. */
+    /**
+     * The URI with its password replaced by {@code ***}: everything from the user's ':' to the
+     * last '@', since a password may hold '/', '@' and '%' unescaped.
+     */
     public static String redact(String uri) {
-        return uri.replaceFirst("(://[^:/@]*:)[^@/]*@", "$1***@");
+        return uri.replaceFirst("(://[^:/@]*:).*@", "$1***@");
     }
 
     private static Ctl localCtl(Map<String, String> environment) {
