@@ -90,6 +90,26 @@ public final class BlockingChannel implements AutoCloseable {
     }
 
     /**
+     * Starts {@code task}, which returns nothing, in a new virtual thread owned by this channel,
+     * as {@link #fork(Callable)} does; its subtask's result is null. A lambda with a result
+     * (such as {@code () -> 42}) is a {@code Callable} and goes to the other overload.
+     *
+     * @param task what to run
+     * @return the subtask, whose {@link Subtask#get()} is null once it succeeded
+     * @throws NullPointerException if task is null
+     * @throws WrongThreadException if called from another thread than the owner or a subtask
+     * @throws ClosedException if the channel was closed by the broker or its connection
+     * @throws IllegalStateException if the channel was closed by the application
+     */
+    public Subtask<Void> fork(ThrowingRunnable task) {
+        Objects.requireNonNull(task, "task");
+        return fork(() -> {
+            task.run();
+            return null;
+        });
+    }
+
+    /**
      * Waits until every subtask has finished. Owner only.
      *
      * @throws WrongThreadException if called by another thread than the owner
@@ -145,6 +165,25 @@ public final class BlockingChannel implements AutoCloseable {
         return !closing.get() && ctx.closedCause() == null && ctx.raw().isOpen();
     }
 
+    /**
+     * Runs {@code listener} once when this channel closes: closed by the broker (a channel
+     * error), with its connection, or by the application's {@link #close()} (then with a
+     * {@link ChannelClosedException} 200 whose {@link ClosedException#initiatedByBroker()} is
+     * false, after the subtasks have ended). It runs in a new virtual thread, never on
+     * amqp-client's threads, so it may block and may use other channels; at once (in a virtual
+     * thread too) if the channel is closed already. It is told the close as every pending call
+     * was; an exception it throws goes to its thread's uncaught exception handler. Pending
+     * calls fail with the close whatever the listeners do.
+     *
+     * @param listener what to run, given the {@link ClosedException}
+     * @throws NullPointerException if listener is null
+     */
+    public void onClose(java.util.function.Consumer<ClosedException> listener) {
+        Objects.requireNonNull(listener, "listener");
+        String name = "warren-ch" + ctx.number() + "-on-close";
+        ctx.onClose(c -> dev.warren.internal.CloseListeners.start(name, listener, c));
+    }
+
     /** The channel's number on its connection. */
     public int channelNumber() {
         return ctx.number();
@@ -178,8 +217,8 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public DeclaredQueue queueDeclare(QueueSpec spec) throws InterruptedException {
         Objects.requireNonNull(spec, "spec");
-        return declared(rpc(new AMQP.Queue.Declare.Builder().queue(spec.name()).durable(spec.isDurable())
-                .exclusive(spec.isExclusive()).autoDelete(spec.isAutoDelete()).arguments(spec.arguments()).build()));
+        return declared(rpc(new AMQP.Queue.Declare.Builder().queue(spec.name()).durable(spec.durable())
+                .exclusive(spec.exclusive()).autoDelete(spec.autoDelete()).arguments(spec.arguments()).build()));
     }
 
     /**
@@ -277,8 +316,8 @@ public final class BlockingChannel implements AutoCloseable {
      */
     public void exchangeDeclare(ExchangeSpec spec) throws InterruptedException {
         Objects.requireNonNull(spec, "spec");
-        rpc(new AMQP.Exchange.Declare.Builder().exchange(spec.name()).type(spec.type()).durable(spec.isDurable())
-                .autoDelete(spec.isAutoDelete()).internal(spec.isInternal()).arguments(spec.arguments()).build());
+        rpc(new AMQP.Exchange.Declare.Builder().exchange(spec.name()).type(spec.type()).durable(spec.durable())
+                .autoDelete(spec.autoDelete()).internal(spec.internal()).arguments(spec.arguments()).build());
     }
 
     /**

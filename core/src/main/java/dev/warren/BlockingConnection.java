@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.internal.BlockedGate;
+import dev.warren.internal.CloseListeners;
 import dev.warren.internal.Closes;
 import java.io.IOException;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * A connection to RabbitMQ, opened with {@link Warren#connect(String)}. Thread-safe: any thread
@@ -30,6 +32,7 @@ public final class BlockingConnection implements AutoCloseable {
     private final AtomicReference<ConnectionClosedException> closed = new AtomicReference<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final BlockedGate gate = new BlockedGate();
+    private final CloseListeners closeListeners = new CloseListeners("warren-connection-on-close");
 
     BlockingConnection(Connection raw, ConnectionOptions options) {
         this.raw = raw;
@@ -54,6 +57,7 @@ public final class BlockingConnection implements AutoCloseable {
     private void onShutdown(ShutdownSignalException s) {
         if (Closes.from(s, 0, options.connectionName()) instanceof ConnectionClosedException c) {
             closed.compareAndSet(null, c);
+            closeListeners.fire(closed.get());
         }
         // Publishers waiting for an unblock must wake up and see the close.
         gate.unblock();
@@ -103,6 +107,22 @@ public final class BlockingConnection implements AutoCloseable {
     /** Whether the connection is open: neither closed by the application nor lost. */
     public boolean isOpen() {
         return closed.get() == null && !closing.get() && raw.isOpen();
+    }
+
+    /**
+     * Runs {@code listener} once when this connection closes: lost (socket error, missed
+     * heartbeats), closed by the broker (e.g. 320 CONNECTION_FORCED), or closed by the
+     * application's {@link #close()} (then with a {@link ConnectionClosedException} 200 whose
+     * {@link ClosedException#initiatedByBroker()} is false, after its channels have closed). It
+     * runs in a new virtual thread, never on amqp-client's threads, so it may block (for
+     * example to connect again); at once (in a virtual thread too) if the connection is closed
+     * already. An exception it throws goes to its thread's uncaught exception handler.
+     *
+     * @param listener what to run, given the {@link ConnectionClosedException}
+     * @throws NullPointerException if listener is null
+     */
+    public void onClose(Consumer<ClosedException> listener) {
+        closeListeners.add(listener);
     }
 
     /**
@@ -161,6 +181,7 @@ public final class BlockingConnection implements AutoCloseable {
         }
         closed.compareAndSet(null, new ConnectionClosedException(options.connectionName(), 200,
                 "closed by the application", false, null, null));
+        closeListeners.fire(closed.get());
         if (raw.isOpen()) {
             try {
                 raw.close((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * How {@link BlockingChannel#consume(String, ConsumeOptions)} subscribes: immutable; start with
@@ -30,21 +31,24 @@ public final class ConsumeOptions {
     /** The prefetch of {@link #defaults()}: enough to keep a consumer busy, small enough to share. */
     public static final int DEFAULT_PREFETCH = 250;
 
-    private static final ConsumeOptions DEFAULTS = new ConsumeOptions(DEFAULT_PREFETCH, false, false, "", Map.of());
+    private static final ConsumeOptions DEFAULTS = new ConsumeOptions(DEFAULT_PREFETCH, false, false, "", Map.of(),
+            null);
 
     private final int prefetch;
     private final boolean autoAck;
     private final boolean exclusive;
     private final String consumerTag;
     private final Map<String, Object> arguments;
+    private final BiConsumer<Delivery, Throwable> onDropped;
 
     private ConsumeOptions(int prefetch, boolean autoAck, boolean exclusive, String consumerTag,
-            Map<String, Object> arguments) {
+            Map<String, Object> arguments, BiConsumer<Delivery, Throwable> onDropped) {
         this.prefetch = prefetch;
         this.autoAck = autoAck;
         this.exclusive = exclusive;
         this.consumerTag = consumerTag;
         this.arguments = arguments;
+        this.onDropped = onDropped;
     }
 
     /**
@@ -67,7 +71,7 @@ public final class ConsumeOptions {
         if (prefetch < 0 || prefetch > 65535) {
             throw new IllegalArgumentException("prefetch must be 0..65535, not " + prefetch);
         }
-        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments);
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments, onDropped);
     }
 
     /**
@@ -77,7 +81,7 @@ public final class ConsumeOptions {
      * buffer is unbounded (see the class comment). Stream queues do not allow it.
      */
     public ConsumeOptions withAutoAck(boolean autoAck) {
-        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments);
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments, onDropped);
     }
 
     /**
@@ -86,7 +90,7 @@ public final class ConsumeOptions {
      * one lasts.
      */
     public ConsumeOptions withExclusive(boolean exclusive) {
-        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments);
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments, onDropped);
     }
 
     /**
@@ -99,7 +103,7 @@ public final class ConsumeOptions {
      */
     public ConsumeOptions withConsumerTag(String consumerTag) {
         return new ConsumeOptions(prefetch, autoAck, exclusive, Names.allowEmpty(consumerTag, "consumer tag"),
-                arguments);
+                arguments, onDropped);
     }
 
     /**
@@ -122,7 +126,8 @@ public final class ConsumeOptions {
         Objects.requireNonNull(value, "value");
         Map<String, Object> args = new LinkedHashMap<>(arguments);
         args.put(key, value);
-        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, Collections.unmodifiableMap(args));
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, Collections.unmodifiableMap(args),
+                onDropped);
     }
 
     /**
@@ -136,6 +141,39 @@ public final class ConsumeOptions {
             o = o.withArgument(e.getKey(), e.getValue());
         }
         return o;
+    }
+
+    /**
+     * What {@link Subscription#handle(int, DeliveryHandler) handle} does when it drops a
+     * delivery because its handler threw: it nacked the delivery without requeue (the broker
+     * drops it, or dead-letters it if the queue has a
+     * {@linkplain QueueSpec#withDeadLetterExchange(String) dead-letter exchange}, the way to
+     * keep such messages), or, with auto-ack, the message was lost. The listener runs in the
+     * handler's subtask, after the nack, and is given the delivery and the handler's exception.
+     * If the listener throws, that subtask fails with its exception: the channel's other
+     * subtasks are cancelled (also {@code handle}) and {@link BlockingChannel#join()} throws
+     * it, which is how to stop at the first dropped message.
+     *
+     * <p>Not called for a delivery that was requeued (with {@code requeueOnFailure}, or because
+     * the handler was cancelled), settled by the handler itself, or whose channel closed (the
+     * broker requeues it). Without a listener (the default) a dropped delivery is logged as a
+     * warning through SLF4J, or, when SLF4J has no provider, through {@link System.Logger}.
+     *
+     * @param onDropped the listener, or null for the default warning
+     * @return a copy with this listener
+     */
+    public ConsumeOptions withOnDropped(BiConsumer<Delivery, Throwable> onDropped) {
+        return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments, onDropped);
+    }
+
+    /**
+     * The listener for deliveries that {@code handle} drops, see
+     * {@link #withOnDropped(BiConsumer)}.
+     *
+     * @return the listener, or null for the default warning in the log
+     */
+    public BiConsumer<Delivery, Throwable> onDropped() {
+        return onDropped;
     }
 
     /** The prefetch count; 0 means no limit. */

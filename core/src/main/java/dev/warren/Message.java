@@ -1,6 +1,7 @@
 package dev.warren;
 
 import com.rabbitmq.client.AMQP;
+import dev.warren.internal.PropertyValues;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A message to publish: a body, AMQP properties and the {@code mandatory} flag. Immutable; each
@@ -183,15 +185,136 @@ public final class Message {
         return with(builder().appId(appId));
     }
 
-    /** The content type, or null. */
+    /**
+     * The content type.
+     *
+     * @return the content type, or null
+     */
     public String contentType() {
         return properties.getContentType();
     }
 
-    /** The headers, or an empty map; unmodifiable. */
+    /**
+     * The content encoding.
+     *
+     * @return the content encoding, or null
+     */
+    public String contentEncoding() {
+        return properties.getContentEncoding();
+    }
+
+    /**
+     * The headers.
+     *
+     * @return the headers, or an empty map; unmodifiable
+     */
     public Map<String, Object> headers() {
         Map<String, Object> h = properties.getHeaders();
         return h == null ? Map.of() : Collections.unmodifiableMap(h);
+    }
+
+    /**
+     * One header.
+     *
+     * @param name the header's name
+     * @return its value; empty when there is no such header (or its value is null)
+     * @throws NullPointerException if name is null
+     */
+    public Optional<Object> header(String name) {
+        Objects.requireNonNull(name, "name");
+        return Optional.ofNullable(headers().get(name));
+    }
+
+    /**
+     * Whether it is persistent (delivery mode 2).
+     *
+     * @return true for delivery mode 2
+     */
+    public boolean persistent() {
+        return PropertyValues.persistent(properties);
+    }
+
+    /**
+     * The application message id.
+     *
+     * @return the message id, or null
+     */
+    public String messageId() {
+        return properties.getMessageId();
+    }
+
+    /**
+     * The correlation id.
+     *
+     * @return the correlation id, or null
+     */
+    public String correlationId() {
+        return properties.getCorrelationId();
+    }
+
+    /**
+     * The reply-to address.
+     *
+     * @return the reply-to address, or null
+     */
+    public String replyTo() {
+        return properties.getReplyTo();
+    }
+
+    /**
+     * The per-message TTL.
+     *
+     * @return the TTL, or null
+     * @throws IllegalStateException if raw properties set an expiration that is not a number of
+     *         milliseconds
+     */
+    public Duration expiration() {
+        return PropertyValues.expiration(properties);
+    }
+
+    /**
+     * The priority.
+     *
+     * @return the priority, or null
+     */
+    public Integer priority() {
+        return properties.getPriority();
+    }
+
+    /**
+     * The timestamp.
+     *
+     * @return the timestamp, or null
+     */
+    public Instant timestamp() {
+        return PropertyValues.timestamp(properties);
+    }
+
+    /**
+     * The application message type name.
+     *
+     * @return the type, or null
+     */
+    public String type() {
+        return properties.getType();
+    }
+
+    /**
+     * The user id.
+     *
+     * @return the user id, or null
+     */
+    public String userId() {
+        return properties.getUserId();
+    }
+
+    /**
+     * The publishing application's id.
+     *
+     * @return the app id, or null
+     */
+    public String appId() {
+        return properties.getAppId();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.warren;
 
+import dev.warren.internal.Durations;
 import java.time.Duration;
 
 /**
@@ -21,7 +22,7 @@ public final class PublishTimeoutException extends WarrenException {
      * @param sent whether the message had been written to the socket
      */
     public PublishTimeoutException(String reason, Duration timeout, boolean sent) {
-        super("publish timed out after " + timeout.toMillis() + " ms " + reason
+        super("publish timed out after " + Durations.millis(timeout) + " " + reason
                 + (sent ? "; the message was sent, its outcome is unknown" : "; the message was not sent"),
                 null);
         this.timeout = timeout;

@@ -1,5 +1,6 @@
 package dev.warren;
 
+import dev.warren.internal.Durations;
 import java.time.Duration;
 
 /**
@@ -16,7 +17,7 @@ public final class RpcTimeoutException extends WarrenException {
      * @param timeout the timeout that elapsed
      */
     public RpcTimeoutException(String what, Duration timeout) {
-        super("no reply to " + what + " within " + timeout.toMillis() + " ms", null);
+        super("no reply to " + what + " within " + Durations.millis(timeout), null);
         this.timeout = timeout;
     }
 

@@ -83,8 +83,8 @@ public final class Demo {
     private void topology(BlockingChannel ch) throws InterruptedException {
         step(1, "Connect, open a channel, declare an exchange, a queue and a binding");
         long t0 = System.nanoTime();
-        ch.exchangeDeclare(ExchangeSpec.direct(EXCHANGE).durable(false).autoDelete(false));
-        var q = ch.queueDeclare(QueueSpec.named(ORDERS).durable(false));
+        ch.exchangeDeclare(ExchangeSpec.direct(EXCHANGE).withDurable(false).withAutoDelete(false));
+        var q = ch.queueDeclare(QueueSpec.named(ORDERS).withDurable(false));
         ch.queueBind(ORDERS, EXCHANGE, "order");
         say("exchange '%s' (direct), queue '%s' (%d messages), bound with key 'order'",
                 EXCHANGE, q.name(), q.messageCount());
@@ -144,7 +144,7 @@ public final class Demo {
         step(4, "A price lookup over request/reply (direct reply-to)");
         long t0 = System.nanoTime();
         try (BlockingChannel server = conn.openChannel()) {
-            server.queueDeclare(QueueSpec.named(PRICES).durable(false));
+            server.queueDeclare(QueueSpec.named(PRICES).withDurable(false));
             server.fork(() -> {
                 server.serve(PRICES, request -> Message.text(price(request.bodyAsString())));
                 return null;
