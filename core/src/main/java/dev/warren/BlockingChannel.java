@@ -536,7 +536,8 @@ public final class BlockingChannel implements AutoCloseable {
      *
      * @throws NullPointerException if queue is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
-     * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist; the channel is then closed
+     * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist; the channel is then
+     *         closed
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while queued for the channel's slot (nothing was sent)
      */

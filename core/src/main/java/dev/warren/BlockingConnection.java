@@ -69,6 +69,7 @@ public final class BlockingConnection implements AutoCloseable {
      * round trips (channel.open, confirm.select); these waits of amqp-client cannot be
      * interrupted, and end when the broker answers or the connection closes.
      *
+     * @return the new channel
      * @throws ConnectionClosedException when the connection is closed
      * @throws IllegalStateException when the connection has no free channel number left
      */
@@ -104,7 +105,11 @@ public final class BlockingConnection implements AutoCloseable {
         return c;
     }
 
-    /** Whether the connection is open: neither closed by the application nor lost. */
+    /**
+     * Whether the connection is open: neither closed by the application nor lost.
+     *
+     * @return whether the connection is open: neither closed by the application nor lost
+     */
     public boolean isOpen() {
         return closed.get() == null && !closing.get() && raw.isOpen();
     }
@@ -128,22 +133,37 @@ public final class BlockingConnection implements AutoCloseable {
     /**
      * Whether the broker has blocked this connection because of a resource alarm (memory or
      * disk): publishes wait (up to the publish timeout) until it is unblocked.
+     *
+     * @return whether the broker has blocked this connection because of a resource alarm (memory or disk):
+     *         publishes wait (up to the publish timeout) until it is unblocked
      */
     public boolean isBlocked() {
         return gate.isBlocked();
     }
 
-    /** The broker's reason for blocking this connection, if it is blocked. */
+    /**
+     * The broker's reason for blocking this connection, if it is blocked.
+     *
+     * @return the broker's reason for blocking this connection, if it is blocked
+     */
     public Optional<String> blockedReason() {
         return Optional.ofNullable(gate.reason());
     }
 
-    /** The client-provided name of this connection, or null. */
+    /**
+     * The client-provided name of this connection, or null.
+     *
+     * @return the client-provided name of this connection, or null
+     */
     public String name() {
         return options.connectionName();
     }
 
-    /** The options this connection was opened with. */
+    /**
+     * The options this connection was opened with.
+     *
+     * @return the options this connection was opened with
+     */
     public ConnectionOptions options() {
         return options;
     }
@@ -151,6 +171,8 @@ public final class BlockingConnection implements AutoCloseable {
     /**
      * The amqp-client connection underneath, for what Warren does not cover. Closing it, or
      * blocking in its callbacks, has the same effects as on any amqp-client connection.
+     *
+     * @return the amqp-client connection underneath, for what Warren does not cover
      */
     public Connection unwrap() {
         return raw;

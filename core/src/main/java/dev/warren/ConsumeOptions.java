@@ -54,6 +54,8 @@ public final class ConsumeOptions {
     /**
      * Prefetch {@value #DEFAULT_PREFETCH}, manual acknowledgement, not exclusive, a consumer tag
      * chosen by the broker, no arguments.
+     *
+     * @return the defaults
      */
     public static ConsumeOptions defaults() {
         return DEFAULTS;
@@ -65,6 +67,8 @@ public final class ConsumeOptions {
      * slot, so that each subscription of a channel gets its own). 0 means no limit (then the
      * buffer is unbounded, see the class comment). Ignored with auto-ack.
      *
+     * @param prefetch the prefetch count
+     * @return a copy with this setting
      * @throws IllegalArgumentException if not in 0..65535
      */
     public ConsumeOptions withPrefetch(int prefetch) {
@@ -79,6 +83,9 @@ public final class ConsumeOptions {
      * a message in flight or buffered when the channel or the subscription closes is lost). Its
      * deliveries need no settling, and settling them throws {@link IllegalStateException}. The
      * buffer is unbounded (see the class comment). Stream queues do not allow it.
+     *
+     * @param autoAck whether the broker acknowledges on sending
+     * @return a copy with this setting
      */
     public ConsumeOptions withAutoAck(boolean autoAck) {
         return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments, onDropped);
@@ -88,6 +95,9 @@ public final class ConsumeOptions {
      * Whether this must be the queue's only consumer: basic.consume fails with 403
      * ACCESS_REFUSED (closing the channel) if it has another, and others are refused while this
      * one lasts.
+     *
+     * @param exclusive whether it must be the only one
+     * @return a copy with this setting
      */
     public ConsumeOptions withExclusive(boolean exclusive) {
         return new ConsumeOptions(prefetch, autoAck, exclusive, consumerTag, arguments, onDropped);
@@ -98,6 +108,8 @@ public final class ConsumeOptions {
      * Reusing a tag that is in use on the channel makes the broker close the connection (530
      * NOT_ALLOWED).
      *
+     * @param consumerTag the consumer tag
+     * @return a copy with this setting
      * @throws NullPointerException if null
      * @throws IllegalArgumentException if longer than 255 bytes in UTF-8
      */
@@ -109,6 +121,9 @@ public final class ConsumeOptions {
     /**
      * The consumer priority ({@code x-priority}): while consumers of higher priority can take
      * messages, the broker sends none to those of lower priority. Default 0.
+     *
+     * @param priority the priority
+     * @return a copy with this setting
      */
     public ConsumeOptions withPriority(int priority) {
         return withArgument("x-priority", priority);
@@ -119,6 +134,9 @@ public final class ConsumeOptions {
      * {@code "first"}, {@code "last"}, {@code "next"}, an offset, or a timestamp) on a stream
      * queue, or {@code x-priority}.
      *
+     * @param key the argument's name
+     * @param value its value
+     * @return a copy with this argument
      * @throws NullPointerException if key or value is null
      */
     public ConsumeOptions withArgument(String key, Object value) {
@@ -133,6 +151,8 @@ public final class ConsumeOptions {
     /**
      * Adds (or replaces) all these arguments.
      *
+     * @param more the arguments
+     * @return a copy with these arguments
      * @throws NullPointerException if the map, a key or a value is null
      */
     public ConsumeOptions withArguments(Map<String, Object> more) {
@@ -176,27 +196,47 @@ public final class ConsumeOptions {
         return onDropped;
     }
 
-    /** The prefetch count; 0 means no limit. */
+    /**
+     * The prefetch count; 0 means no limit.
+     *
+     * @return the prefetch count
+     */
     public int prefetch() {
         return prefetch;
     }
 
-    /** Whether deliveries are acknowledged by the broker on sending. */
+    /**
+     * Whether deliveries are acknowledged by the broker on sending.
+     *
+     * @return whether deliveries are acknowledged by the broker on sending
+     */
     public boolean autoAck() {
         return autoAck;
     }
 
-    /** Whether the consumer must be the queue's only one. */
+    /**
+     * Whether the consumer must be the queue's only one.
+     *
+     * @return whether the consumer must be the queue's only one
+     */
     public boolean exclusive() {
         return exclusive;
     }
 
-    /** The requested consumer tag; empty when the broker chooses. */
+    /**
+     * The requested consumer tag; empty when the broker chooses.
+     *
+     * @return the requested consumer tag
+     */
     public String consumerTag() {
         return consumerTag;
     }
 
-    /** The basic.consume arguments (including {@code x-priority} if set), unmodifiable. */
+    /**
+     * The basic.consume arguments (including {@code x-priority} if set), unmodifiable.
+     *
+     * @return the basic.consume arguments (including {@code x-priority} if set), unmodifiable
+     */
     public Map<String, Object> arguments() {
         return arguments;
     }

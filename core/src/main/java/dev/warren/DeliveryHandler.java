@@ -13,6 +13,7 @@ public interface DeliveryHandler {
     /**
      * Processes the delivery.
      *
+     * @param delivery the delivery
      * @throws Exception to have the delivery nacked; an {@link InterruptedException} (the
      *         handler was cancelled) always nacks with requeue, since the message was not at fault
      */

@@ -13,10 +13,14 @@ import java.time.Duration;
 public final class PublishTimeoutException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The timeout that elapsed. */
     private final Duration timeout;
+    /** Whether the message had been written to the socket. */
     private final boolean sent;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param reason what it waited for
      * @param timeout the timeout that elapsed
      * @param sent whether the message had been written to the socket
@@ -29,12 +33,20 @@ public final class PublishTimeoutException extends WarrenException {
         this.sent = sent;
     }
 
-    /** The timeout that elapsed. */
+    /**
+     * The timeout that elapsed.
+     *
+     * @return the timeout that elapsed
+     */
     public Duration timeout() {
         return timeout;
     }
 
-    /** Whether the message had been written before the timeout (then its outcome is unknown). */
+    /**
+     * Whether the message had been written before the timeout (then its outcome is unknown).
+     *
+     * @return whether the message had been written before the timeout (then its outcome is unknown)
+     */
     public boolean sent() {
         return sent;
     }

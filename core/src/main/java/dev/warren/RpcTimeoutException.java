@@ -10,9 +10,12 @@ import java.time.Duration;
 public final class RpcTimeoutException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The timeout that elapsed. */
     private final Duration timeout;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param what what timed out, e.g. the routing key and correlation id
      * @param timeout the timeout that elapsed
      */
@@ -21,7 +24,11 @@ public final class RpcTimeoutException extends WarrenException {
         this.timeout = timeout;
     }
 
-    /** The timeout that elapsed. */
+    /**
+     * The timeout that elapsed.
+     *
+     * @return the timeout that elapsed
+     */
     public Duration timeout() {
         return timeout;
     }
