@@ -56,6 +56,8 @@ public final class ConnectionOptions implements Cloneable {
      * Options for an AMQP URI ({@code amqp://} or {@code amqps://}, with user, password, host,
      * port and vhost as in {@code amqp://user:pass@host:5672/vhost}); everything else defaults.
      *
+     * @param uri the AMQP URI
+     * @return the options
      * @throws NullPointerException if {@code uri} is null
      * @throws IllegalArgumentException if it is blank (it is parsed fully when connecting)
      */
@@ -67,14 +69,24 @@ public final class ConnectionOptions implements Cloneable {
         return new ConnectionOptions(uri.strip());
     }
 
-    /** A name the broker shows for this connection (management UI, {@code rabbitmqctl}). */
+    /**
+     * A name the broker shows for this connection (management UI, {@code rabbitmqctl}).
+     *
+     * @param name the name
+     * @return a copy with this setting
+     */
     public ConnectionOptions withConnectionName(String name) {
         ConnectionOptions c = copy();
         c.connectionName = Objects.requireNonNull(name, "name");
         return c;
     }
 
-    /** How long opening the TCP connection and the AMQP handshake may each take (default 10 s). */
+    /**
+     * How long opening the TCP connection and the AMQP handshake may each take (default 10 s).
+     *
+     * @param timeout the timeout
+     * @return a copy with this setting
+     */
     public ConnectionOptions withConnectTimeout(Duration timeout) {
         requirePositive(timeout, "connect timeout");
         ConnectionOptions c = copy();
@@ -86,6 +98,9 @@ public final class ConnectionOptions implements Cloneable {
      * The heartbeat interval to ask the broker for (default 60 s); {@link Duration#ZERO} turns
      * heartbeats off. After about two missed heartbeats the connection counts as lost and
      * everything pending on it fails with {@link ConnectionClosedException}.
+     *
+     * @param heartbeat the heartbeat interval
+     * @return a copy with this setting
      */
     public ConnectionOptions withHeartbeat(Duration heartbeat) {
         Objects.requireNonNull(heartbeat, "heartbeat");
@@ -97,7 +112,12 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The most channels to ask for (0, the default, takes the broker's limit). */
+    /**
+     * The most channels to ask for (0, the default, takes the broker's limit).
+     *
+     * @param channelMax the channel maximum
+     * @return a copy with this setting
+     */
     public ConnectionOptions withChannelMax(int channelMax) {
         if (channelMax < 0 || channelMax > 65535) {
             throw new IllegalArgumentException("channelMax must be 0..65535, not " + channelMax);
@@ -107,7 +127,12 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The largest frame to ask for, in bytes (0, the default, takes the broker's limit). */
+    /**
+     * The largest frame to ask for, in bytes (0, the default, takes the broker's limit).
+     *
+     * @param frameMax the frame maximum, in bytes
+     * @return a copy with this setting
+     */
     public ConnectionOptions withFrameMax(int frameMax) {
         if (frameMax < 0) {
             throw new IllegalArgumentException("frameMax must not be negative");
@@ -117,7 +142,12 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** Extra client properties sent to the broker, added to amqp-client's own. */
+    /**
+     * Extra client properties sent to the broker, added to amqp-client's own.
+     *
+     * @param properties the properties
+     * @return a copy with this setting
+     */
     public ConnectionOptions withClientProperties(Map<String, Object> properties) {
         Objects.requireNonNull(properties, "properties");
         ConnectionOptions c = copy();
@@ -128,6 +158,9 @@ public final class ConnectionOptions implements Cloneable {
     /**
      * The most published messages a channel may have unconfirmed at once (default
      * {@value #DEFAULT_MAX_UNCONFIRMED}); further publishers wait until confirms arrive.
+     *
+     * @param max the bound
+     * @return a copy with this setting
      */
     public ConnectionOptions withMaxUnconfirmed(int max) {
         if (max < 1) {
@@ -142,6 +175,9 @@ public final class ConnectionOptions implements Cloneable {
      * How long a publish may wait in all, for a blocked connection (resource alarm), for room
      * under the bound on unconfirmed messages, and for the confirm; then it throws
      * {@link PublishTimeoutException}. By default (null) it waits as long as it takes.
+     *
+     * @param timeout the timeout
+     * @return a copy with this setting
      */
     public ConnectionOptions withPublishTimeout(Duration timeout) {
         if (timeout != null) {
@@ -152,52 +188,92 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The AMQP URI, password included (never logged by Warren). */
+    /**
+     * The AMQP URI, password included (never logged by Warren).
+     *
+     * @return the AMQP URI, password included (never logged by Warren)
+     */
     public String uri() {
         return uri;
     }
 
-    /** The client-provided connection name, or null. */
+    /**
+     * The client-provided connection name, or null.
+     *
+     * @return the client-provided connection name, or null
+     */
     public String connectionName() {
         return connectionName;
     }
 
-    /** The connect and handshake timeout. */
+    /**
+     * The connect and handshake timeout.
+     *
+     * @return the connect and handshake timeout
+     */
     public Duration connectTimeout() {
         return connectTimeout;
     }
 
-    /** The requested heartbeat interval; zero means none. */
+    /**
+     * The requested heartbeat interval; zero means none.
+     *
+     * @return the requested heartbeat interval
+     */
     public Duration heartbeat() {
         return heartbeat;
     }
 
-    /** The requested channel maximum; 0 means the broker's. */
+    /**
+     * The requested channel maximum; 0 means the broker's.
+     *
+     * @return the requested channel maximum
+     */
     public int channelMax() {
         return channelMax;
     }
 
-    /** The requested frame maximum; 0 means the broker's. */
+    /**
+     * The requested frame maximum; 0 means the broker's.
+     *
+     * @return the requested frame maximum
+     */
     public int frameMax() {
         return frameMax;
     }
 
-    /** Extra client properties. */
+    /**
+     * Extra client properties.
+     *
+     * @return extra client properties
+     */
     public Map<String, Object> clientProperties() {
         return clientProperties;
     }
 
-    /** The bound on unconfirmed publishes per channel. */
+    /**
+     * The bound on unconfirmed publishes per channel.
+     *
+     * @return the bound on unconfirmed publishes per channel
+     */
     public int maxUnconfirmed() {
         return maxUnconfirmed;
     }
 
-    /** The publish timeout, or null for none. */
+    /**
+     * The publish timeout, or null for none.
+     *
+     * @return the publish timeout, or null for none
+     */
     public Duration publishTimeout() {
         return publishTimeout;
     }
 
-    /** The URI with its password hidden. */
+    /**
+     * The URI with its password hidden.
+     *
+     * @return the URI with its password hidden
+     */
     public String redactedUri() {
         return uri.replaceFirst("(://[^:/@]*:)[^/]*@", "$1***@"); // up to the last @ of the authority
     }
