@@ -99,7 +99,6 @@ public final class Demo {
             int id = i;
             ch.fork(() -> {
                 ch.publish(EXCHANGE, "order", Message.text("order-" + id).withMessageId("order-" + id));
-                return null;
             });
         }
         ch.join();
@@ -128,7 +127,6 @@ public final class Demo {
                     allHandled.countDown();
                 }
             });
-            return null;
         });
         if (!allHandled.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("orders were not all handled within 60 s");
@@ -147,7 +145,6 @@ public final class Demo {
             server.queueDeclare(QueueSpec.named(PRICES).withDurable(false));
             server.fork(() -> {
                 server.serve(PRICES, request -> Message.text(price(request.bodyAsString())));
-                return null;
             });
             long c0 = System.nanoTime();
             Delivery reply = ch.call("", PRICES, Message.text("WRN"), Duration.ofSeconds(5));
@@ -195,7 +192,6 @@ public final class Demo {
             Subtask<Void> sleeper = ch.fork(() -> {
                 siblingsStarted.countDown();
                 Thread.sleep(Duration.ofDays(1));
-                return null;
             });
             siblingsStarted.await();
             Subtask<Object> declare = ch.fork(() -> ch.queueDeclare(QueueSpec.named(FORBIDDEN)));
