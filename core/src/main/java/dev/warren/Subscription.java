@@ -143,8 +143,13 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * Whatever the policy, a handler cancelled by interrupt ({@link InterruptedException}) has
      * its delivery requeued.
      *
-     * <p>With auto-ack there is nothing to settle: a handler's exception is logged, and its
-     * message is lost.
+     * <p>With auto-ack there is nothing to settle: a handler's exception loses its message.
+     *
+     * <p>A dropped message is never silent: every delivery nacked without requeue (or lost with
+     * auto-ack) because its handler threw is reported to the subscription's
+     * {@link ConsumeOptions#withOnDropped(java.util.function.BiConsumer) onDropped} listener, or
+     * logged as a warning when it has none. To keep such messages rather than drop them, give
+     * the queue a {@linkplain QueueSpec#withDeadLetterExchange(String) dead-letter exchange}.
      *
      * @param requeueOnFailure whether an exception from the handler requeues the delivery
      * @param concurrency how many may run at once
