@@ -73,6 +73,9 @@ public final class BlockingChannel implements AutoCloseable {
      * Starts {@code task} in a new virtual thread owned by this channel. The owner and the
      * channel's own subtasks may fork.
      *
+     * @param <T> the result type
+     * @param task what to run
+     * @return the subtask
      * @throws NullPointerException if task is null
      * @throws WrongThreadException if called from another thread
      * @throws ClosedException if the channel was closed by the broker or its connection
@@ -160,7 +163,11 @@ public final class BlockingChannel implements AutoCloseable {
         connection.removed(this);
     }
 
-    /** Whether the channel is open: not closed by the broker, the connection, or the application. */
+    /**
+     * Whether the channel is open: not closed by the broker, the connection, or the application.
+     *
+     * @return whether the channel is open: not closed by the broker, the connection, or the application
+     */
     public boolean isOpen() {
         return !closing.get() && ctx.closedCause() == null && ctx.raw().isOpen();
     }
@@ -184,12 +191,20 @@ public final class BlockingChannel implements AutoCloseable {
         ctx.onClose(c -> dev.warren.internal.CloseListeners.start(name, listener, c));
     }
 
-    /** The channel's number on its connection. */
+    /**
+     * The channel's number on its connection.
+     *
+     * @return the channel's number on its connection
+     */
     public int channelNumber() {
         return ctx.number();
     }
 
-    /** The connection this channel belongs to. */
+    /**
+     * The connection this channel belongs to.
+     *
+     * @return the connection this channel belongs to
+     */
     public BlockingConnection connection() {
         return connection;
     }
@@ -198,6 +213,8 @@ public final class BlockingChannel implements AutoCloseable {
      * The amqp-client channel underneath, for what Warren does not cover. It is in confirm mode
      * and Warren owns its listeners; a synchronous method issued on it directly bypasses
      * Warren's FIFO slot and must not run concurrently with Warren's.
+     *
+     * @return the amqp-client channel underneath, for what Warren does not cover
      */
     public Channel unwrap() {
         return ctx.raw();
@@ -208,6 +225,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Declares a queue (queue.declare) and returns the broker's answer.
      *
+     * @param spec what to declare
+     * @return the queue's name (the broker's choice for a server-named queue) and counts
      * @throws NullPointerException if spec is null
      * @throws ChannelClosedException e.g. 406 PRECONDITION_FAILED when it exists with other
      *         properties, 403 ACCESS_REFUSED without configure permission, 405 RESOURCE_LOCKED
@@ -224,6 +243,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Checks that a queue exists (passive queue.declare) and returns its counts.
      *
+     * @param queue the queue's name
+     * @return its name and counts
      * @throws ChannelClosedException 404 NOT_FOUND if it does not exist; the channel is then closed
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -236,6 +257,9 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Binds a queue to an exchange (queue.bind).
      *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
      * @throws ChannelClosedException 404 NOT_FOUND if either does not exist
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -244,7 +268,15 @@ public final class BlockingChannel implements AutoCloseable {
         queueBind(queue, exchange, routingKey, Map.of());
     }
 
-    /** As {@link #queueBind(String, String, String)}, with binding arguments (e.g. for headers exchanges). */
+    /**
+     * As {@link #queueBind(String, String, String)}, with binding arguments (e.g. for headers exchanges).
+     *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void queueBind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         rpc(new AMQP.Queue.Bind.Builder().queue(Names.require(queue, "queue name"))
@@ -252,12 +284,27 @@ public final class BlockingChannel implements AutoCloseable {
                 .arguments(Objects.requireNonNull(arguments, "arguments")).build());
     }
 
-    /** Removes a binding (queue.unbind); the same exceptions as {@link #queueBind}. */
+    /**
+     * Removes a binding (queue.unbind); the same exceptions as {@link #queueBind}.
+     *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void queueUnbind(String queue, String exchange, String routingKey) throws InterruptedException {
         queueUnbind(queue, exchange, routingKey, Map.of());
     }
 
-    /** Removes a binding with arguments (queue.unbind); the same exceptions as {@link #queueBind}. */
+    /**
+     * Removes a binding with arguments (queue.unbind); the same exceptions as {@link #queueBind}.
+     *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void queueUnbind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         rpc(new AMQP.Queue.Unbind.Builder().queue(Names.require(queue, "queue name"))
@@ -268,6 +315,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Removes every ready message of a queue (queue.purge).
      *
+     * @param queue the queue's name
      * @return how many messages were removed
      * @throws ChannelClosedException 404 NOT_FOUND if it does not exist
      * @throws ClosedException when the channel or connection closes before the reply
@@ -281,6 +329,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Deletes a queue (queue.delete); its consumers are cancelled.
      *
+     * @param queue the queue's name
      * @return how many messages it held
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -293,6 +342,9 @@ public final class BlockingChannel implements AutoCloseable {
      * Deletes a queue only if it has no consumers ({@code ifUnused}) and/or no messages
      * ({@code ifEmpty}).
      *
+     * @param queue the queue's name
+     * @param ifUnused only if it has no consumers (queue) or bindings (exchange)
+     * @param ifEmpty only if it holds no messages
      * @return how many messages it held
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when a condition does not hold
      * @throws ClosedException when the channel or connection closes before the reply
@@ -309,6 +361,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Declares an exchange (exchange.declare).
      *
+     * @param spec what to declare
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when it exists with other
      *         properties, 503 COMMAND_INVALID for an unknown type, 403 without permission
      * @throws ClosedException when the channel or connection closes before the reply
@@ -323,6 +376,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Checks that an exchange exists (passive exchange.declare).
      *
+     * @param exchange the exchange's name; empty for the default exchange
      * @throws ChannelClosedException 404 NOT_FOUND if it does not exist
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -331,7 +385,12 @@ public final class BlockingChannel implements AutoCloseable {
         rpc(new AMQP.Exchange.Declare.Builder().exchange(Names.require(exchange, "exchange name")).passive().build());
     }
 
-    /** Deletes an exchange (exchange.delete); the same exceptions as {@link #exchangeDeclare}. */
+    /**
+     * Deletes an exchange (exchange.delete); the same exceptions as {@link #exchangeDeclare}.
+     *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeDelete(String exchange) throws InterruptedException {
         exchangeDelete(exchange, false);
     }
@@ -339,6 +398,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Deletes an exchange, only if it has no bindings when {@code ifUnused}.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param ifUnused only if it has no consumers (queue) or bindings (exchange)
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when it is in use and ifUnused
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -351,6 +412,9 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Binds exchange {@code destination} to exchange {@code source} (exchange.bind).
      *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
      * @throws ChannelClosedException 404 NOT_FOUND if either does not exist
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -359,7 +423,15 @@ public final class BlockingChannel implements AutoCloseable {
         exchangeBind(destination, source, routingKey, Map.of());
     }
 
-    /** As {@link #exchangeBind(String, String, String)}, with binding arguments. */
+    /**
+     * As {@link #exchangeBind(String, String, String)}, with binding arguments.
+     *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeBind(String destination, String source, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         rpc(new AMQP.Exchange.Bind.Builder().destination(Names.require(destination, "destination exchange"))
@@ -367,12 +439,27 @@ public final class BlockingChannel implements AutoCloseable {
                 .arguments(Objects.requireNonNull(arguments, "arguments")).build());
     }
 
-    /** Removes an exchange-to-exchange binding (exchange.unbind). */
+    /**
+     * Removes an exchange-to-exchange binding (exchange.unbind).
+     *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeUnbind(String destination, String source, String routingKey) throws InterruptedException {
         exchangeUnbind(destination, source, routingKey, Map.of());
     }
 
-    /** Removes an exchange-to-exchange binding with arguments (exchange.unbind). */
+    /**
+     * Removes an exchange-to-exchange binding with arguments (exchange.unbind).
+     *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeUnbind(String destination, String source, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         rpc(new AMQP.Exchange.Unbind.Builder().destination(Names.require(destination, "destination exchange"))
@@ -398,6 +485,9 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * basic.qos; with {@code global} the limit is shared by all consumers of the channel.
      *
+     * @param prefetchCount the prefetch count
+     * @param global whether it applies to the whole channel (else per consumer)
+     * @throws InterruptedException when interrupted while the channel is open
      * @throws IllegalArgumentException if prefetchCount is not in 0..65535
      */
     public void basicQos(int prefetchCount, boolean global) throws InterruptedException {
@@ -439,6 +529,10 @@ public final class BlockingChannel implements AutoCloseable {
      * Publishes a message with its properties and mandatory flag, and returns when the broker
      * has confirmed it; as {@link #publish(String, String, byte[])}.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param message the message
+     * @throws InterruptedException when interrupted while the channel is open
      * @throws UnroutableException when the message is {@link Message#mandatory() mandatory}
      *         and no queue took it (reply code 312 NO_ROUTE): it was not enqueued
      */
@@ -453,6 +547,10 @@ public final class BlockingChannel implements AutoCloseable {
      * (nack, return, timeout, the channel closing before their confirm) are reported in the
      * result, by index, not thrown.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param messages the messages
+     * @return which messages failed, and why
      * @throws NullPointerException if an argument or a message is null
      * @throws InterruptedException when interrupted while the channel is open; messages not
      *         reported yet may or may not have been sent
@@ -469,6 +567,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * How many messages published on this channel await their confirm right now (including
      * those about to be written); never more than {@link ConnectionOptions#maxUnconfirmed()}.
+     *
+     * @return how many messages await their confirm
      */
     public int unconfirmedCount() {
         return Math.max(0, publisher.unconfirmedCount());
@@ -534,6 +634,8 @@ public final class BlockingChannel implements AutoCloseable {
      * {@value ConsumeOptions#DEFAULT_PREFETCH}, manual acknowledgement). See
      * {@link #consume(String, ConsumeOptions)}.
      *
+     * @param queue the queue's name
+     * @return the subscription
      * @throws NullPointerException if queue is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
      * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist; the channel is then
@@ -551,6 +653,9 @@ public final class BlockingChannel implements AutoCloseable {
      * until taken; closing it cancels the consumer and requeues what nobody took. Closing the
      * channel ends it (its takers throw the {@link ClosedException}).
      *
+     * @param queue the queue's name
+     * @param options how to do it
+     * @return the subscription
      * @throws NullPointerException if queue or options is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
      * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist, 403
@@ -569,6 +674,7 @@ public final class BlockingChannel implements AutoCloseable {
      * Fetches one message from a queue (basic.get) with manual acknowledgement: settle it like
      * any {@link Delivery}.
      *
+     * @param queue the queue's name
      * @return the message, or empty when the queue has none ready
      * @throws NullPointerException if queue is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
@@ -625,7 +731,11 @@ public final class BlockingChannel implements AutoCloseable {
         return rpcClient().call(exchange, routingKey, request, timeout);
     }
 
-    /** How many {@link #call}s wait for their reply on this channel right now (for tests and diagnostics). */
+    /**
+     * How many {@link #call}s wait for their reply on this channel right now (for tests and diagnostics).
+     *
+     * @return how many calls wait for their reply
+     */
     public int pendingCallCount() {
         dev.warren.internal.RpcClient c = rpcClient.get();
         return c == null ? 0 : c.pendingCount();
@@ -662,6 +772,10 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Answers requests from a queue with {@link ServeOptions#defaults()}; see
      * {@link #serve(String, ServeOptions, RequestHandler)}.
+     *
+     * @param queue the queue's name
+     * @param handler what handles each one
+     * @throws InterruptedException when interrupted while the channel is open
      */
     public void serve(String queue, RequestHandler handler) throws InterruptedException {
         serve(queue, ServeOptions.defaults(), handler);
@@ -675,11 +789,14 @@ public final class BlockingChannel implements AutoCloseable {
      * the reply is confirmed. A failed reply publish (nack, timeout) nacks the request without
      * requeue. A request without reply-to is acked and dropped, with a warning. A handler's
      * exception is answered as {@link RequestHandler} describes. Blocks the calling thread, which
-     * may be any thread (often a subtask: {@code ch.fork(() -> { ch.serve(...); return null; })}).
+     * may be any thread (often a subtask: {@code ch.fork(() -> { ch.serve(...); })}).
      *
      * <p>To stop serving at will, subscribe yourself and use
      * {@link #serve(Subscription, ServeOptions, RequestHandler)}.
      *
+     * @param queue the queue's name
+     * @param options how to do it
+     * @param handler what handles each one
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes
      * @throws ConsumerCancelledException when the broker cancelled the subscription (its queue
@@ -705,6 +822,9 @@ public final class BlockingChannel implements AutoCloseable {
      * closes it, after the running handlers finished. Replies are published on this channel;
      * requests are settled on the subscription's. The subscription stays open when this throws.
      *
+     * @param requests the subscription to serve
+     * @param options how to do it
+     * @param handler what handles each one
      * @throws NullPointerException if an argument is null
      * @throws ConsumerCancelledException when the broker cancelled the subscription
      * @throws ClosedException when the channel or connection closed
