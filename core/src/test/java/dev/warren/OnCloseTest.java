@@ -147,8 +147,9 @@ class OnCloseTest {
             // The reader thread is free: another channel of the same connection still works.
             try (BlockingChannel other = conn.openChannel()) {
                 assertThat(other.queueDeclare(QueueSpec.serverNamed()).name()).startsWith("amq.gen-");
+            } finally {
+                never.countDown();
             }
-            never.countDown();
         }
     }
 }
