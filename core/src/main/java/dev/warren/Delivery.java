@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -131,7 +132,7 @@ public interface Delivery {
      * @throws NullPointerException if name is null
      */
     default Optional<Object> header(String name) {
-        java.util.Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(name, "name");
         return Optional.ofNullable(headers().get(name));
     }
 
