@@ -32,7 +32,8 @@ class OnCloseTest {
 
     @Test
     void channelClosedByTheBrokerTellsItsListenerInAVirtualThread(RabbitBroker broker) throws Exception {
-        try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
+        try (BlockingConnection conn = Warren.connect(broker.uri())) {
+            BlockingChannel ch = conn.openChannel();
             CompletableFuture<Heard> heard = listen(ch::onClose);
             AtomicInteger calls = new AtomicInteger();
             ch.onClose(c -> calls.incrementAndGet());
