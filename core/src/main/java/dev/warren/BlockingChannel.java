@@ -66,6 +66,9 @@ public final class BlockingChannel implements AutoCloseable {
      * Starts {@code task} in a new virtual thread owned by this channel. The owner and the
      * channel's own subtasks may fork.
      *
+     * @param <T> the result type
+     * @param task what to run
+     * @return the subtask
      * @throws NullPointerException if task is null
      * @throws WrongThreadException if called from another thread
      * @throws ClosedException if the channel was closed by the broker or its connection
@@ -78,6 +81,26 @@ public final class BlockingChannel implements AutoCloseable {
             ctx.ensureOpen();
         }
         return scope.fork(task); // IllegalStateException once closed by the application
+    }
+
+    /**
+     * Starts {@code task}, which returns nothing, in a new virtual thread owned by this channel,
+     * as {@link #fork(Callable)} does; its subtask's result is null. A lambda with a result
+     * (such as {@code () -> 42}) is a {@code Callable} and goes to the other overload.
+     *
+     * @param task what to run
+     * @return the subtask, whose {@link Subtask#get()} is null once it succeeded
+     * @throws NullPointerException if task is null
+     * @throws WrongThreadException if called from another thread than the owner or a subtask
+     * @throws ClosedException if the channel was closed by the broker or its connection
+     * @throws IllegalStateException if the channel was closed by the application
+     */
+    public Subtask<Void> fork(ThrowingRunnable task) {
+        Objects.requireNonNull(task, "task");
+        return fork(() -> {
+            task.run();
+            return null;
+        });
     }
 
     /**
@@ -131,17 +154,48 @@ public final class BlockingChannel implements AutoCloseable {
         connection.removed(this);
     }
 
-    /** Whether the channel is open: not closed by the broker, the connection, or the application. */
+    /**
+     * Whether the channel is open: not closed by the broker, the connection, or the application.
+     *
+     * @return whether the channel is open: not closed by the broker, the connection, or the application
+     */
     public boolean isOpen() {
         return !closing.get() && ctx.closedCause() == null && ctx.raw().isOpen();
     }
 
-    /** The channel's number on its connection. */
+    /**
+     * Runs {@code listener} once when this channel closes: closed by the broker (a channel
+     * error), with its connection, or by the application's {@link #close()} (then with a
+     * {@link ChannelClosedException} 200 whose {@link ClosedException#initiatedByBroker()} is
+     * false, after the subtasks have ended). It runs in a new virtual thread, never on
+     * amqp-client's threads, so it may block and may use other channels; at once (in a virtual
+     * thread too) if the channel is closed already. It is told the close as every pending call
+     * was; an exception it throws goes to its thread's uncaught exception handler. Pending
+     * calls fail with the close whatever the listeners do.
+     *
+     * @param listener what to run, given the {@link ClosedException}
+     * @throws NullPointerException if listener is null
+     */
+    public void onClose(java.util.function.Consumer<ClosedException> listener) {
+        Objects.requireNonNull(listener, "listener");
+        String name = "warren-ch" + ctx.number() + "-on-close";
+        ctx.onClose(c -> dev.warren.internal.CloseListeners.start(name, listener, c));
+    }
+
+    /**
+     * The channel's number on its connection.
+     *
+     * @return the channel's number on its connection
+     */
     public int channelNumber() {
         return ctx.number();
     }
 
-    /** The connection this channel belongs to. */
+    /**
+     * The connection this channel belongs to.
+     *
+     * @return the connection this channel belongs to
+     */
     public BlockingConnection connection() {
         return connection;
     }
@@ -156,6 +210,8 @@ public final class BlockingChannel implements AutoCloseable {
      * directly bypasses Warren's FIFO slot and must not run concurrently with Warren's, and what
      * it writes is written by the calling thread (an interrupt during that write closes the
      * connection, as with any amqp-client channel used from a virtual thread).
+     *
+     * @return the amqp-client channel underneath, guarded as said
      */
     public Channel unwrap() {
         return parts.guardedRaw();
@@ -166,6 +222,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Declares a queue (queue.declare) and returns the broker's answer.
      *
+     * @param spec what to declare
+     * @return the queue's name (the broker's choice for a server-named queue) and counts
      * @throws NullPointerException if spec is null
      * @throws ChannelClosedException e.g. 406 PRECONDITION_FAILED when it exists with other
      *         properties, 403 ACCESS_REFUSED without configure permission, 405 RESOURCE_LOCKED
@@ -181,6 +239,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Checks that a queue exists (passive queue.declare) and returns its counts.
      *
+     * @param queue the queue's name
+     * @return its name and counts
      * @throws ChannelClosedException 404 NOT_FOUND if it does not exist; the channel is then closed
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -193,6 +253,9 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Binds a queue to an exchange (queue.bind).
      *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
      * @throws ChannelClosedException 404 NOT_FOUND if either does not exist
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -201,19 +264,42 @@ public final class BlockingChannel implements AutoCloseable {
         queueBind(queue, exchange, routingKey, Map.of());
     }
 
-    /** As {@link #queueBind(String, String, String)}, with binding arguments (e.g. for headers exchanges). */
+    /**
+     * As {@link #queueBind(String, String, String)}, with binding arguments (e.g. for headers exchanges).
+     *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void queueBind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         ensureNotClosedByApplication();
         parts.topology().queueBind(queue, exchange, routingKey, arguments);
     }
 
-    /** Removes a binding (queue.unbind); the same exceptions as {@link #queueBind}. */
+    /**
+     * Removes a binding (queue.unbind); the same exceptions as {@link #queueBind}.
+     *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void queueUnbind(String queue, String exchange, String routingKey) throws InterruptedException {
         queueUnbind(queue, exchange, routingKey, Map.of());
     }
 
-    /** Removes a binding with arguments (queue.unbind); the same exceptions as {@link #queueBind}. */
+    /**
+     * Removes a binding with arguments (queue.unbind); the same exceptions as {@link #queueBind}.
+     *
+     * @param queue the queue's name
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void queueUnbind(String queue, String exchange, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         ensureNotClosedByApplication();
@@ -223,6 +309,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Removes every ready message of a queue (queue.purge).
      *
+     * @param queue the queue's name
      * @return how many messages were removed
      * @throws ChannelClosedException 404 NOT_FOUND if it does not exist
      * @throws ClosedException when the channel or connection closes before the reply
@@ -236,6 +323,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Deletes a queue (queue.delete); its consumers are cancelled.
      *
+     * @param queue the queue's name
      * @return how many messages it held
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -248,6 +336,9 @@ public final class BlockingChannel implements AutoCloseable {
      * Deletes a queue only if it has no consumers ({@code ifUnused}) and/or no messages
      * ({@code ifEmpty}).
      *
+     * @param queue the queue's name
+     * @param ifUnused only if it has no consumers (queue) or bindings (exchange)
+     * @param ifEmpty only if it holds no messages
      * @return how many messages it held
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when a condition does not hold
      * @throws ClosedException when the channel or connection closes before the reply
@@ -263,6 +354,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Declares an exchange (exchange.declare).
      *
+     * @param spec what to declare
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when it exists with other
      *         properties, 503 COMMAND_INVALID for an unknown type, 403 without permission
      * @throws ClosedException when the channel or connection closes before the reply
@@ -276,6 +368,7 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Checks that an exchange exists (passive exchange.declare).
      *
+     * @param exchange the exchange's name; empty for the default exchange
      * @throws ChannelClosedException 404 NOT_FOUND if it does not exist
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -285,7 +378,12 @@ public final class BlockingChannel implements AutoCloseable {
         parts.topology().exchangeDeclarePassive(exchange);
     }
 
-    /** Deletes an exchange (exchange.delete); the same exceptions as {@link #exchangeDeclare}. */
+    /**
+     * Deletes an exchange (exchange.delete); the same exceptions as {@link #exchangeDeclare}.
+     *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeDelete(String exchange) throws InterruptedException {
         exchangeDelete(exchange, false);
     }
@@ -293,6 +391,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Deletes an exchange, only if it has no bindings when {@code ifUnused}.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param ifUnused only if it has no consumers (queue) or bindings (exchange)
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when it is in use and ifUnused
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -305,6 +405,9 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Binds exchange {@code destination} to exchange {@code source} (exchange.bind).
      *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
      * @throws ChannelClosedException 404 NOT_FOUND if either does not exist
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
@@ -313,19 +416,42 @@ public final class BlockingChannel implements AutoCloseable {
         exchangeBind(destination, source, routingKey, Map.of());
     }
 
-    /** As {@link #exchangeBind(String, String, String)}, with binding arguments. */
+    /**
+     * As {@link #exchangeBind(String, String, String)}, with binding arguments.
+     *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeBind(String destination, String source, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         ensureNotClosedByApplication();
         parts.topology().exchangeBind(destination, source, routingKey, arguments);
     }
 
-    /** Removes an exchange-to-exchange binding (exchange.unbind). */
+    /**
+     * Removes an exchange-to-exchange binding (exchange.unbind).
+     *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeUnbind(String destination, String source, String routingKey) throws InterruptedException {
         exchangeUnbind(destination, source, routingKey, Map.of());
     }
 
-    /** Removes an exchange-to-exchange binding with arguments (exchange.unbind). */
+    /**
+     * Removes an exchange-to-exchange binding with arguments (exchange.unbind).
+     *
+     * @param destination the destination exchange's name
+     * @param source the source exchange's name
+     * @param routingKey the routing key
+     * @param arguments the arguments (none: an empty map)
+     * @throws InterruptedException when interrupted while the channel is open
+     */
     public void exchangeUnbind(String destination, String source, String routingKey, Map<String, Object> arguments)
             throws InterruptedException {
         ensureNotClosedByApplication();
@@ -350,6 +476,9 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * basic.qos; with {@code global} the limit is shared by all consumers of the channel.
      *
+     * @param prefetchCount the prefetch count
+     * @param global whether it applies to the whole channel (else per consumer)
+     * @throws InterruptedException when interrupted while the channel is open
      * @throws IllegalArgumentException if prefetchCount is not in 0..65535
      */
     public void basicQos(int prefetchCount, boolean global) throws InterruptedException {
@@ -389,6 +518,10 @@ public final class BlockingChannel implements AutoCloseable {
      * Publishes a message with its properties and mandatory flag, and returns when the broker
      * has confirmed it; as {@link #publish(String, String, byte[])}.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param message the message
+     * @throws InterruptedException when interrupted while the channel is open
      * @throws UnroutableException when the message is {@link Message#mandatory() mandatory}
      *         and no queue took it (reply code 312 NO_ROUTE): it was not enqueued
      */
@@ -425,6 +558,10 @@ public final class BlockingChannel implements AutoCloseable {
      * (nack, return, timeout, the channel closing before their confirm) are reported in the
      * result, by index, not thrown.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param messages the messages
+     * @return which messages failed, and why
      * @throws NullPointerException if an argument or a message is null
      * @throws InterruptedException when interrupted while the channel is open; messages not
      *         reported yet may or may not have been sent
@@ -442,6 +579,8 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * How many messages published on this channel await their confirm right now (including
      * those about to be written); never more than {@link ConnectionOptions#maxUnconfirmed()}.
+     *
+     * @return how many messages await their confirm
      */
     public int unconfirmedCount() {
         return Math.max(0, parts.publisher().unconfirmedCount());
@@ -496,9 +635,12 @@ public final class BlockingChannel implements AutoCloseable {
      * {@value ConsumeOptions#DEFAULT_PREFETCH}, manual acknowledgement). See
      * {@link #consume(String, ConsumeOptions)}.
      *
+     * @param queue the queue's name
+     * @return the subscription
      * @throws NullPointerException if queue is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
-     * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist; the channel is then closed
+     * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist; the channel is then
+     *         closed
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while queued for the channel's slot (nothing was sent)
      */
@@ -512,6 +654,9 @@ public final class BlockingChannel implements AutoCloseable {
      * until taken; closing it cancels the consumer and requeues what nobody took. Closing the
      * channel ends it (its takers throw the {@link ClosedException}).
      *
+     * @param queue the queue's name
+     * @param options how to do it
+     * @return the subscription
      * @throws NullPointerException if queue or options is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
      * @throws ChannelClosedException e.g. 404 NOT_FOUND when the queue does not exist, 403
@@ -530,6 +675,7 @@ public final class BlockingChannel implements AutoCloseable {
      * Fetches one message from a queue (basic.get) with manual acknowledgement: settle it like
      * any {@link Delivery}.
      *
+     * @param queue the queue's name
      * @return the message, or empty when the queue has none ready
      * @throws NullPointerException if queue is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes in UTF-8
@@ -583,7 +729,11 @@ public final class BlockingChannel implements AutoCloseable {
         return parts.rpc().call(exchange, routingKey, request, timeout);
     }
 
-    /** How many {@link #call}s wait for their reply on this channel right now (for tests and diagnostics). */
+    /**
+     * How many {@link #call}s wait for their reply on this channel right now (for tests and diagnostics).
+     *
+     * @return how many calls wait for their reply
+     */
     public int pendingCallCount() {
         RpcClient c = parts.rpcIfMade();
         return c == null ? 0 : c.pendingCount();
@@ -609,6 +759,10 @@ public final class BlockingChannel implements AutoCloseable {
     /**
      * Answers requests from a queue with {@link ServeOptions#defaults()}; see
      * {@link #serve(String, ServeOptions, RequestHandler)}.
+     *
+     * @param queue the queue's name
+     * @param handler what handles each one
+     * @throws InterruptedException when interrupted while the channel is open
      */
     public void serve(String queue, RequestHandler handler) throws InterruptedException {
         serve(queue, ServeOptions.defaults(), handler);
@@ -622,11 +776,14 @@ public final class BlockingChannel implements AutoCloseable {
      * the reply is confirmed. A failed reply publish (nack, timeout) nacks the request without
      * requeue. A request without reply-to is acked and dropped, with a warning. A handler's
      * exception is answered as {@link RequestHandler} describes. Blocks the calling thread, which
-     * may be any thread (often a subtask: {@code ch.fork(() -> { ch.serve(...); return null; })}).
+     * may be any thread (often a subtask: {@code ch.fork(() -> { ch.serve(...); })}).
      *
      * <p>To stop serving at will, subscribe yourself and use
      * {@link #serve(Subscription, ServeOptions, RequestHandler)}.
      *
+     * @param queue the queue's name
+     * @param options how to do it
+     * @param handler what handles each one
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if queue is blank or longer than 255 bytes
      * @throws ConsumerCancelledException when the broker cancelled the subscription (its queue
@@ -652,6 +809,9 @@ public final class BlockingChannel implements AutoCloseable {
      * closes it, after the running handlers finished. Replies are published on this channel;
      * requests are settled on the subscription's. The subscription stays open when this throws.
      *
+     * @param requests the subscription to serve
+     * @param options how to do it
+     * @param handler what handles each one
      * @throws NullPointerException if an argument is null
      * @throws ConsumerCancelledException when the broker cancelled the subscription
      * @throws ClosedException when the channel or connection closed

@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 import dev.warren.internal.BlockedGate;
+import dev.warren.internal.CloseListeners;
 import dev.warren.internal.Closes;
 import dev.warren.internal.Connector;
 import dev.warren.internal.Offload;
@@ -18,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * A connection to RabbitMQ, opened with {@link Warren#connect(String)}. Thread-safe: any thread
@@ -38,6 +40,7 @@ public final class BlockingConnection implements AutoCloseable {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final BlockedGate gate = new BlockedGate();
     private final Writer writer;
+    private final CloseListeners closeListeners = new CloseListeners("warren-connection-on-close");
 
     BlockingConnection(Connection raw, ConnectionOptions options, Writer writer) {
         this.raw = raw;
@@ -63,6 +66,7 @@ public final class BlockingConnection implements AutoCloseable {
     private void onShutdown(ShutdownSignalException s) {
         if (Closes.from(s, 0, options.connectionName()) instanceof ConnectionClosedException c) {
             closed.compareAndSet(null, c);
+            closeListeners.fire(closed.get());
         }
         // Publishers waiting for an unblock must wake up and see the close.
         gate.unblock();
@@ -76,6 +80,7 @@ public final class BlockingConnection implements AutoCloseable {
      * round trips (channel.open, confirm.select); these waits of amqp-client cannot be
      * interrupted, and end when the broker answers or the connection closes.
      *
+     * @return the new channel
      * @throws ConnectionClosedException when the connection is closed
      * @throws IllegalStateException when the connection has no free channel number left
      */
@@ -112,30 +117,65 @@ public final class BlockingConnection implements AutoCloseable {
         return c;
     }
 
-    /** Whether the connection is open: neither closed by the application nor lost. */
+    /**
+     * Whether the connection is open: neither closed by the application nor lost.
+     *
+     * @return whether the connection is open: neither closed by the application nor lost
+     */
     public boolean isOpen() {
         return closed.get() == null && !closing.get() && raw.isOpen();
     }
 
     /**
+     * Runs {@code listener} once when this connection closes: lost (socket error, missed
+     * heartbeats), closed by the broker (e.g. 320 CONNECTION_FORCED), or closed by the
+     * application's {@link #close()} (then with a {@link ConnectionClosedException} 200 whose
+     * {@link ClosedException#initiatedByBroker()} is false, after its channels have closed). It
+     * runs in a new virtual thread, never on amqp-client's threads, so it may block (for
+     * example to connect again); at once (in a virtual thread too) if the connection is closed
+     * already. An exception it throws goes to its thread's uncaught exception handler.
+     *
+     * @param listener what to run, given the {@link ConnectionClosedException}
+     * @throws NullPointerException if listener is null
+     */
+    public void onClose(Consumer<ClosedException> listener) {
+        closeListeners.add(listener);
+    }
+
+    /**
      * Whether the broker has blocked this connection because of a resource alarm (memory or
      * disk): publishes wait (up to the publish timeout) until it is unblocked.
+     *
+     * @return whether the broker has blocked this connection because of a resource alarm (memory or disk):
+     *         publishes wait (up to the publish timeout) until it is unblocked
      */
     public boolean isBlocked() {
         return gate.isBlocked();
     }
 
-    /** The broker's reason for blocking this connection, if it is blocked. */
+    /**
+     * The broker's reason for blocking this connection, if it is blocked.
+     *
+     * @return the broker's reason for blocking this connection, if it is blocked
+     */
     public Optional<String> blockedReason() {
         return Optional.ofNullable(gate.reason());
     }
 
-    /** The client-provided name of this connection, or null. */
+    /**
+     * The client-provided name of this connection, or null.
+     *
+     * @return the client-provided name of this connection, or null
+     */
     public String name() {
         return options.connectionName();
     }
 
-    /** The options this connection was opened with. */
+    /**
+     * The options this connection was opened with.
+     *
+     * @return the options this connection was opened with
+     */
     public ConnectionOptions options() {
         return options;
     }
@@ -143,6 +183,8 @@ public final class BlockingConnection implements AutoCloseable {
     /**
      * The amqp-client connection underneath, for what Warren does not cover. Closing it, or
      * blocking in its callbacks, has the same effects as on any amqp-client connection.
+     *
+     * @return the amqp-client connection underneath, for what Warren does not cover
      */
     public Connection unwrap() {
         return raw;
@@ -187,6 +229,7 @@ public final class BlockingConnection implements AutoCloseable {
         }
         closed.compareAndSet(null, new ConnectionClosedException(options.connectionName(), 200,
                 "closed by the application", false, null, null));
+        closeListeners.fire(closed.get());
         if (raw.isOpen()) {
             Offload.awaitQuietly(Offload.start("close-connection", () -> {
                 try {

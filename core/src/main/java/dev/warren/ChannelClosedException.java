@@ -8,9 +8,12 @@ package dev.warren;
 public final class ChannelClosedException extends ClosedException {
     private static final long serialVersionUID = 1L;
 
+    /** The channel's number on its connection. */
     private final int channelNumber;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param channelNumber the channel's number on its connection
      * @param replyCode the AMQP reply code
      * @param replyText the broker's reply text
@@ -24,7 +27,11 @@ public final class ChannelClosedException extends ClosedException {
         this.channelNumber = channelNumber;
     }
 
-    /** The channel's number on its connection. */
+    /**
+     * The channel's number on its connection.
+     *
+     * @return the channel's number on its connection
+     */
     public int channelNumber() {
         return channelNumber;
     }

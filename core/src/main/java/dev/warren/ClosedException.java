@@ -20,9 +20,13 @@ public abstract sealed class ClosedException extends WarrenException
         permits ChannelClosedException, ConnectionClosedException {
     private static final long serialVersionUID = 1L;
 
+    /** The AMQP reply code. */
     private final int replyCode;
+    /** The broker's reply text. */
     private final String replyText;
+    /** Whether the broker or the network closed it. */
     private final boolean initiatedByBroker;
+    /** The AMQP method the close refers to, or null. */
     private final String failedMethod;
 
     ClosedException(String what, int replyCode, String replyText, boolean initiatedByBroker,
@@ -34,17 +38,29 @@ public abstract sealed class ClosedException extends WarrenException
         this.failedMethod = failedMethod;
     }
 
-    /** The AMQP reply code, e.g. 403, 404, 406, 320; 200 for a normal close; 0 when the network failed. */
+    /**
+     * The AMQP reply code, e.g. 403, 404, 406, 320; 200 for a normal close; 0 when the network failed.
+     *
+     * @return the AMQP reply code, e.g. 403, 404, 406, 320
+     */
     public int replyCode() {
         return replyCode;
     }
 
-    /** The broker's reply text, e.g. {@code NOT_FOUND - no queue 'x' in vhost '/'}; never null. */
+    /**
+     * The broker's reply text, e.g. {@code NOT_FOUND - no queue 'x' in vhost '/'}; never null.
+     *
+     * @return the broker's reply text, e.g. {@code NOT_FOUND - no queue 'x' in vhost '/'}
+     */
     public String replyText() {
         return replyText;
     }
 
-    /** True when the broker (or the network) closed it, false when the application did. */
+    /**
+     * True when the broker (or the network) closed it, false when the application did.
+     *
+     * @return true when the broker (or the network) closed it, false when the application did
+     */
     public boolean initiatedByBroker() {
         return initiatedByBroker;
     }
@@ -53,6 +69,9 @@ public abstract sealed class ClosedException extends WarrenException
      * The AMQP method the close refers to, as {@code class.method} (e.g. {@code queue.declare}),
      * or null when the close names none (a forced close, a network failure, a close by the
      * application).
+     *
+     * @return the AMQP method the close refers to, as {@code class.method} (e.g. {@code queue.declare}), or
+     *         null when the close names none (a forced close, a network failure, a close by the application)
      */
     public String failedMethod() {
         return failedMethod;

@@ -11,11 +11,16 @@ package dev.warren;
 public final class ConnectFailedException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The host that was tried. */
     private final String host;
+    /** The port that was tried. */
     private final int port;
+    /** The virtual host that was asked for. */
     private final String virtualHost;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param host the host that was tried
      * @param port the port that was tried
      * @param virtualHost the virtual host that was asked for
@@ -29,17 +34,29 @@ public final class ConnectFailedException extends WarrenException {
         this.virtualHost = virtualHost;
     }
 
-    /** The host that was tried. */
+    /**
+     * The host that was tried.
+     *
+     * @return the host that was tried
+     */
     public String host() {
         return host;
     }
 
-    /** The port that was tried. */
+    /**
+     * The port that was tried.
+     *
+     * @return the port that was tried
+     */
     public int port() {
         return port;
     }
 
-    /** The virtual host that was asked for. */
+    /**
+     * The virtual host that was asked for.
+     *
+     * @return the virtual host that was asked for
+     */
     public String virtualHost() {
         return virtualHost;
     }

@@ -9,9 +9,12 @@ package dev.warren;
 public final class ConnectionClosedException extends ClosedException {
     private static final long serialVersionUID = 1L;
 
+    /** The connection's client-provided name, or null. */
     private final String connectionName;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param connectionName the connection's client-provided name, or null
      * @param replyCode the AMQP reply code, 0 when the network failed
      * @param replyText the broker's reply text, or a description of the network failure
@@ -26,7 +29,11 @@ public final class ConnectionClosedException extends ClosedException {
         this.connectionName = connectionName;
     }
 
-    /** The connection's client-provided name, or null. */
+    /**
+     * The connection's client-provided name, or null.
+     *
+     * @return the connection's client-provided name, or null
+     */
     public String connectionName() {
         return connectionName;
     }

@@ -74,6 +74,8 @@ public final class ConnectionOptions implements Cloneable {
      * Options for an AMQP URI ({@code amqp://} or {@code amqps://}, with user, password, host,
      * port and vhost as in {@code amqp://user:pass@host:5672/vhost}); everything else defaults.
      *
+     * @param uri the AMQP URI
+     * @return the options
      * @throws NullPointerException if {@code uri} is null
      * <p>The query parameters {@code heartbeat} (seconds), {@code connection_timeout}
      * (milliseconds), {@code channel_max} and {@code frame_max} are read into the options (so a
@@ -91,7 +93,12 @@ public final class ConnectionOptions implements Cloneable {
         return UriParameters.apply(new ConnectionOptions(uri.strip()));
     }
 
-    /** A name the broker shows for this connection (management UI, {@code rabbitmqctl}). */
+    /**
+     * A name the broker shows for this connection (management UI, {@code rabbitmqctl}).
+     *
+     * @param name the name
+     * @return a copy with this setting
+     */
     public ConnectionOptions withConnectionName(String name) {
         ConnectionOptions c = copy();
         c.connectionName = Objects.requireNonNull(name, "name");
@@ -103,6 +110,8 @@ public final class ConnectionOptions implements Cloneable {
      * the URI's {@code connection_timeout} parameter in milliseconds). A timeout over
      * {@link Integer#MAX_VALUE} ms (24.8 days), as amqp-client counts, is taken as that.
      *
+     * @param timeout the timeout
+     * @return a copy with this setting
      * @throws NullPointerException if {@code timeout} is null
      * @throws IllegalArgumentException if it is zero or negative
      */
@@ -120,6 +129,8 @@ public final class ConnectionOptions implements Cloneable {
      * the connection counts as lost and everything pending on it fails with
      * {@link ConnectionClosedException}. AMQP counts whole seconds: a fraction is rounded up.
      *
+     * @param heartbeat the heartbeat interval
+     * @return a copy with this setting
      * @throws NullPointerException if {@code heartbeat} is null
      * @throws IllegalArgumentException if it is negative, under one second (but not zero), or
      *         over 65535 s
@@ -147,6 +158,8 @@ public final class ConnectionOptions implements Cloneable {
      * The most channels to ask for (0, the default, takes the broker's limit; the URI's
      * {@code channel_max} parameter sets it too).
      *
+     * @param channelMax the channel maximum
+     * @return a copy with this setting
      * @throws IllegalArgumentException if it is not 0..65535
      */
     public ConnectionOptions withChannelMax(int channelMax) {
@@ -162,6 +175,8 @@ public final class ConnectionOptions implements Cloneable {
      * The largest frame to ask for, in bytes (0, the default, takes the broker's limit; the URI's
      * {@code frame_max} parameter sets it too).
      *
+     * @param frameMax the frame maximum, in bytes
+     * @return a copy with this setting
      * @throws IllegalArgumentException if it is negative or under AMQP's minimum of 4096
      */
     public ConnectionOptions withFrameMax(int frameMax) {
@@ -174,7 +189,12 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** Extra client properties sent to the broker, added to amqp-client's own. */
+    /**
+     * Extra client properties sent to the broker, added to amqp-client's own.
+     *
+     * @param properties the properties
+     * @return a copy with this setting
+     */
     public ConnectionOptions withClientProperties(Map<String, Object> properties) {
         Objects.requireNonNull(properties, "properties");
         ConnectionOptions c = copy();
@@ -185,6 +205,9 @@ public final class ConnectionOptions implements Cloneable {
     /**
      * The most published messages a channel may have unconfirmed at once (default
      * {@value #DEFAULT_MAX_UNCONFIRMED}); further publishers wait until confirms arrive.
+     *
+     * @param max the bound
+     * @return a copy with this setting
      */
     public ConnectionOptions withMaxUnconfirmed(int max) {
         if (max < 1) {
@@ -201,6 +224,8 @@ public final class ConnectionOptions implements Cloneable {
      * {@link PublishTimeoutException}. By default (null) it waits as long as it takes. A timeout
      * over {@code Long.MAX_VALUE / 4} ns (about 73 years) is taken as that.
      *
+     * @param timeout the timeout
+     * @return a copy with this setting
      * @throws IllegalArgumentException if it is zero or negative
      */
     public ConnectionOptions withPublishTimeout(Duration timeout) {
@@ -221,6 +246,8 @@ public final class ConnectionOptions implements Cloneable {
      * otherwise answer the channel's next method. A memory alarm that outlasts it (the broker
      * stops reading from a blocked connection) ends the channel that way.
      *
+     * @param timeout the bound; positive
+     * @return a copy with this setting
      * @throws IllegalArgumentException if it is not positive
      */
     public ConnectionOptions withOperationTimeout(Duration timeout) {
@@ -230,52 +257,92 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The bound on a synchronous method's wait for its reply. */
+    /**
+     * The bound on a synchronous method's wait for its reply.
+     *
+     * @return the operation timeout
+     */
     public Duration operationTimeout() {
         return operationTimeout;
     }
 
-    /** The AMQP URI, password included (never logged by Warren). */
+    /**
+     * The AMQP URI, password included (never logged by Warren).
+     *
+     * @return the AMQP URI, password included (never logged by Warren)
+     */
     public String uri() {
         return uri;
     }
 
-    /** The client-provided connection name, or null. */
+    /**
+     * The client-provided connection name, or null.
+     *
+     * @return the client-provided connection name, or null
+     */
     public String connectionName() {
         return connectionName;
     }
 
-    /** The connect and handshake timeout. */
+    /**
+     * The connect and handshake timeout.
+     *
+     * @return the connect and handshake timeout
+     */
     public Duration connectTimeout() {
         return connectTimeout;
     }
 
-    /** The requested heartbeat interval; zero means none. */
+    /**
+     * The requested heartbeat interval; zero means none.
+     *
+     * @return the requested heartbeat interval
+     */
     public Duration heartbeat() {
         return heartbeat;
     }
 
-    /** The requested channel maximum; 0 means the broker's. */
+    /**
+     * The requested channel maximum; 0 means the broker's.
+     *
+     * @return the requested channel maximum
+     */
     public int channelMax() {
         return channelMax;
     }
 
-    /** The requested frame maximum; 0 means the broker's. */
+    /**
+     * The requested frame maximum; 0 means the broker's.
+     *
+     * @return the requested frame maximum
+     */
     public int frameMax() {
         return frameMax;
     }
 
-    /** Extra client properties. */
+    /**
+     * Extra client properties.
+     *
+     * @return extra client properties
+     */
     public Map<String, Object> clientProperties() {
         return clientProperties;
     }
 
-    /** The bound on unconfirmed publishes per channel. */
+    /**
+     * The bound on unconfirmed publishes per channel.
+     *
+     * @return the bound on unconfirmed publishes per channel
+     */
     public int maxUnconfirmed() {
         return maxUnconfirmed;
     }
 
-    /** The publish timeout, or null for none. */
+    /**
+     * The publish timeout, or null for none.
+     *
+     * @return the publish timeout, or null for none
+     */
     public Duration publishTimeout() {
         return publishTimeout;
     }
@@ -366,7 +433,11 @@ public final class ConnectionOptions implements Cloneable {
         return credentials;
     }
 
-    /** The URI with its password hidden. */
+    /**
+     * The URI with its password hidden.
+     *
+     * @return the URI with its password hidden
+     */
     public String redactedUri() {
         return UriParameters.redact(uri);
     }

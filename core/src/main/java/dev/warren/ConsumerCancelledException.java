@@ -8,10 +8,14 @@ package dev.warren;
 public final class ConsumerCancelledException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The queue that was consumed. */
     private final String queue;
+    /** The subscription's consumer tag. */
     private final String consumerTag;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param queue the queue that was consumed
      * @param consumerTag the subscription's consumer tag
      */
@@ -22,12 +26,20 @@ public final class ConsumerCancelledException extends WarrenException {
         this.consumerTag = consumerTag;
     }
 
-    /** The queue that was consumed. */
+    /**
+     * The queue that was consumed.
+     *
+     * @return the queue that was consumed
+     */
     public String queue() {
         return queue;
     }
 
-    /** The subscription's consumer tag. */
+    /**
+     * The subscription's consumer tag.
+     *
+     * @return the subscription's consumer tag
+     */
     public String consumerTag() {
         return consumerTag;
     }

@@ -8,8 +8,16 @@ import java.util.Objects;
 
 /**
  * What {@link BlockingChannel#exchangeDeclare(ExchangeSpec)} declares: immutable; start with
- * {@link #direct}, {@link #fanout}, {@link #topic}, {@link #headers} or {@link #of}; durable by
- * default.
+ * {@link #direct}, {@link #fanout}, {@link #topic}, {@link #headers} or {@link #of}, then change
+ * what you need with the {@code with...} methods, each of which returns a copy; read a setting
+ * back with the method of the same name without {@code with} ({@link #durable()} ...).
+ *
+ * <h2>Defaults differ from amqp-client's</h2>
+ * Every factory method makes a <em>durable</em> exchange, where amqp-client's
+ * {@code exchangeDeclare(name, type)} (and RabbitMQ's tutorials) declare transient ones.
+ * Declaring an existing exchange with other properties closes the channel with 406
+ * PRECONDITION_FAILED ({@code inequivalent arg 'durable'}): to share an exchange with a program
+ * that declares it transient, use {@code ExchangeSpec.fanout(name).withDurable(false)}.
  */
 public final class ExchangeSpec {
     private final String name;
@@ -29,29 +37,65 @@ public final class ExchangeSpec {
         this.arguments = arguments;
     }
 
-    /** A durable direct exchange. @throws IllegalArgumentException for a blank or too long name */
+    /**
+     * A <em>durable</em> direct exchange (amqp-client's {@code exchangeDeclare(name, "direct")}
+     * is transient: see the class comment).
+     *
+     * @param name the exchange's name
+     * @return the spec
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException for a blank name or one longer than 255 bytes in UTF-8
+     */
     public static ExchangeSpec direct(String name) {
         return of(name, "direct");
     }
 
-    /** A durable fanout exchange. @throws IllegalArgumentException for a blank or too long name */
+    /**
+     * A <em>durable</em> fanout exchange (amqp-client's {@code exchangeDeclare(name, "fanout")}
+     * is transient: see the class comment).
+     *
+     * @param name the exchange's name
+     * @return the spec
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException for a blank name or one longer than 255 bytes in UTF-8
+     */
     public static ExchangeSpec fanout(String name) {
         return of(name, "fanout");
     }
 
-    /** A durable topic exchange. @throws IllegalArgumentException for a blank or too long name */
+    /**
+     * A <em>durable</em> topic exchange (amqp-client's {@code exchangeDeclare(name, "topic")}
+     * is transient: see the class comment).
+     *
+     * @param name the exchange's name
+     * @return the spec
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException for a blank name or one longer than 255 bytes in UTF-8
+     */
     public static ExchangeSpec topic(String name) {
         return of(name, "topic");
     }
 
-    /** A durable headers exchange. @throws IllegalArgumentException for a blank or too long name */
+    /**
+     * A <em>durable</em> headers exchange (amqp-client's {@code exchangeDeclare(name,
+     * "headers")} is transient: see the class comment).
+     *
+     * @param name the exchange's name
+     * @return the spec
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException for a blank name or one longer than 255 bytes in UTF-8
+     */
     public static ExchangeSpec headers(String name) {
         return of(name, "headers");
     }
 
     /**
-     * A durable exchange of any type a broker plugin provides (e.g. {@code x-consistent-hash}).
+     * A <em>durable</em> exchange of any type a broker plugin provides (e.g.
+     * {@code x-consistent-hash}).
      *
+     * @param name the exchange's name
+     * @param type the exchange type
+     * @return the spec
      * @throws NullPointerException if name or type is null
      * @throws IllegalArgumentException if either is blank or too long
      */
@@ -60,23 +104,46 @@ public final class ExchangeSpec {
                 false, false, Map.of());
     }
 
-    /** Whether it survives a broker restart. */
-    public ExchangeSpec durable(boolean durable) {
+    /**
+     * With or without surviving a broker restart.
+     *
+     * @param durable whether it survives a broker restart
+     * @return a copy with this setting
+     */
+    public ExchangeSpec withDurable(boolean durable) {
         return new ExchangeSpec(name, type, durable, autoDelete, internal, arguments);
     }
 
-    /** Whether it is deleted when its last binding goes. */
-    public ExchangeSpec autoDelete(boolean autoDelete) {
+    /**
+     * With or without being deleted when its last binding goes.
+     *
+     * @param autoDelete whether it is deleted when its last binding goes
+     * @return a copy with this setting
+     */
+    public ExchangeSpec withAutoDelete(boolean autoDelete) {
         return new ExchangeSpec(name, type, durable, autoDelete, internal, arguments);
     }
 
-    /** Whether clients may not publish to it directly (only other exchanges route to it). */
-    public ExchangeSpec internal(boolean internal) {
+    /**
+     * Internal or not: clients may not publish to an internal exchange directly (only other
+     * exchanges route to it).
+     *
+     * @param internal whether it is internal
+     * @return a copy with this setting
+     */
+    public ExchangeSpec withInternal(boolean internal) {
         return new ExchangeSpec(name, type, durable, autoDelete, internal, arguments);
     }
 
-    /** Adds an argument (e.g. {@code alternate-exchange}). */
-    public ExchangeSpec argument(String key, Object value) {
+    /**
+     * With an argument added (or replaced), e.g. {@code alternate-exchange}.
+     *
+     * @param key the argument's name
+     * @param value its value
+     * @return a copy with this argument
+     * @throws NullPointerException if key or value is null
+     */
+    public ExchangeSpec withArgument(String key, Object value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
         Map<String, Object> args = new LinkedHashMap<>(arguments);
@@ -84,34 +151,157 @@ public final class ExchangeSpec {
         return new ExchangeSpec(name, type, durable, autoDelete, internal, Collections.unmodifiableMap(args));
     }
 
-    /** The exchange's name. */
+    /**
+     * With all these arguments added (or replaced).
+     *
+     * @param more the arguments
+     * @return a copy with these arguments
+     * @throws NullPointerException if the map, a key or a value is null
+     */
+    public ExchangeSpec withArguments(Map<String, Object> more) {
+        ExchangeSpec s = this;
+        for (Map.Entry<String, Object> e : Objects.requireNonNull(more, "arguments").entrySet()) {
+            s = s.withArgument(e.getKey(), e.getValue());
+        }
+        return s;
+    }
+
+    /**
+     * The exchange's name.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
-    /** Its type: direct, fanout, topic, headers or a plugin's. */
+    /**
+     * Its type: direct, fanout, topic, headers or a plugin's.
+     *
+     * @return the type
+     */
     public String type() {
         return type;
     }
 
-    /** Whether it survives a broker restart. */
+    /**
+     * Whether it survives a broker restart.
+     *
+     * @return the durable flag
+     */
+    public boolean durable() {
+        return durable;
+    }
+
+    /**
+     * Whether it is deleted when its last binding goes.
+     *
+     * @return the auto-delete flag
+     */
+    public boolean autoDelete() {
+        return autoDelete;
+    }
+
+    /**
+     * Whether clients may not publish to it directly.
+     *
+     * @return the internal flag
+     */
+    public boolean internal() {
+        return internal;
+    }
+
+    /**
+     * Its arguments.
+     *
+     * @return the arguments, unmodifiable
+     */
+    public Map<String, Object> arguments() {
+        return arguments;
+    }
+
+    // ---------------------------------------------------------------- the names before withX/x()
+
+    /**
+     * Deprecated name of {@link #withDurable(boolean)}.
+     *
+     * @param durable whether it survives a broker restart
+     * @return a copy with this setting
+     * @deprecated use {@link #withDurable(boolean)}
+     */
+    @Deprecated(forRemoval = false)
+    public ExchangeSpec durable(boolean durable) {
+        return withDurable(durable);
+    }
+
+    /**
+     * Deprecated name of {@link #withAutoDelete(boolean)}.
+     *
+     * @param autoDelete whether it is deleted when its last binding goes
+     * @return a copy with this setting
+     * @deprecated use {@link #withAutoDelete(boolean)}
+     */
+    @Deprecated(forRemoval = false)
+    public ExchangeSpec autoDelete(boolean autoDelete) {
+        return withAutoDelete(autoDelete);
+    }
+
+    /**
+     * Deprecated name of {@link #withInternal(boolean)}.
+     *
+     * @param internal whether it is internal
+     * @return a copy with this setting
+     * @deprecated use {@link #withInternal(boolean)}
+     */
+    @Deprecated(forRemoval = false)
+    public ExchangeSpec internal(boolean internal) {
+        return withInternal(internal);
+    }
+
+    /**
+     * Deprecated name of {@link #withArgument(String, Object)}.
+     *
+     * @param key the argument's name
+     * @param value its value
+     * @return a copy with this argument
+     * @deprecated use {@link #withArgument(String, Object)}
+     */
+    @Deprecated(forRemoval = false)
+    public ExchangeSpec argument(String key, Object value) {
+        return withArgument(key, value);
+    }
+
+    /**
+     * Deprecated name of {@link #durable()}.
+     *
+     * @return the durable flag
+     * @deprecated use {@link #durable()}
+     */
+    @Deprecated(forRemoval = false)
     public boolean isDurable() {
         return durable;
     }
 
-    /** Whether it is deleted when its last binding goes. */
+    /**
+     * Deprecated name of {@link #autoDelete()}.
+     *
+     * @return the auto-delete flag
+     * @deprecated use {@link #autoDelete()}
+     */
+    @Deprecated(forRemoval = false)
     public boolean isAutoDelete() {
         return autoDelete;
     }
 
-    /** Whether clients may not publish to it directly. */
+    /**
+     * Deprecated name of {@link #internal()}.
+     *
+     * @return the internal flag
+     * @deprecated use {@link #internal()}
+     */
+    @Deprecated(forRemoval = false)
     public boolean isInternal() {
         return internal;
-    }
-
-    /** Its arguments, unmodifiable. */
-    public Map<String, Object> arguments() {
-        return arguments;
     }
 
     @Override

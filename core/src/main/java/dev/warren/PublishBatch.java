@@ -19,12 +19,20 @@ public record PublishBatch(int size, Map<Integer, WarrenException> failures) {
         failures = Collections.unmodifiableMap(new TreeMap<>(failures));
     }
 
-    /** Whether the broker confirmed every message of the batch. */
+    /**
+     * Whether the broker confirmed every message of the batch.
+     *
+     * @return whether the broker confirmed every message of the batch
+     */
     public boolean allConfirmed() {
         return failures.isEmpty();
     }
 
-    /** How many messages the broker confirmed. */
+    /**
+     * How many messages the broker confirmed.
+     *
+     * @return how many messages the broker confirmed
+     */
     public int confirmed() {
         return size - failures.size();
     }

@@ -8,10 +8,14 @@ package dev.warren;
 public final class PublishNackedException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The exchange it was published to. */
     private final String exchange;
+    /** Its routing key. */
     private final String routingKey;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param exchange the exchange it was published to
      * @param routingKey its routing key
      */
@@ -22,12 +26,20 @@ public final class PublishNackedException extends WarrenException {
         this.routingKey = routingKey;
     }
 
-    /** The exchange the message was published to ({@code ""} for the default exchange). */
+    /**
+     * The exchange the message was published to ({@code ""} for the default exchange).
+     *
+     * @return the exchange the message was published to ({@code ""} for the default exchange)
+     */
     public String exchange() {
         return exchange;
     }
 
-    /** The message's routing key. */
+    /**
+     * The message's routing key.
+     *
+     * @return the message's routing key
+     */
     public String routingKey() {
         return routingKey;
     }

@@ -1,5 +1,6 @@
 package dev.warren;
 
+import dev.warren.internal.Durations;
 import java.time.Duration;
 
 /**
@@ -12,28 +13,40 @@ import java.time.Duration;
 public final class PublishTimeoutException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The timeout that elapsed. */
     private final Duration timeout;
+    /** Whether the message had been written to the socket. */
     private final boolean sent;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param reason what it waited for
      * @param timeout the timeout that elapsed
      * @param sent whether the message had been written to the socket
      */
     public PublishTimeoutException(String reason, Duration timeout, boolean sent) {
-        super("publish timed out after " + timeout.toMillis() + " ms " + reason
+        super("publish timed out after " + Durations.millis(timeout) + " " + reason
                 + (sent ? "; the message was sent, its outcome is unknown" : "; the message was not sent"),
                 null);
         this.timeout = timeout;
         this.sent = sent;
     }
 
-    /** The timeout that elapsed. */
+    /**
+     * The timeout that elapsed.
+     *
+     * @return the timeout that elapsed
+     */
     public Duration timeout() {
         return timeout;
     }
 
-    /** Whether the message had been written before the timeout (then its outcome is unknown). */
+    /**
+     * Whether the message had been written before the timeout (then its outcome is unknown).
+     *
+     * @return whether the message had been written before the timeout (then its outcome is unknown)
+     */
     public boolean sent() {
         return sent;
     }

@@ -9,13 +9,22 @@ import java.util.Objects;
 
 /**
  * What {@link BlockingChannel#queueDeclare(QueueSpec)} declares: immutable; start with
- * {@link #named(String)} or {@link #serverNamed()}, then add properties, each method returning a
- * copy.
+ * {@link #named(String)}, {@link #quorum(String)}, {@link #stream(String)} or
+ * {@link #serverNamed()}, then change what you need with the {@code with...} methods, each of
+ * which returns a copy; read a setting back with the method of the same name without
+ * {@code with} ({@link #durable()}, {@link #arguments()} ...).
  *
  * <pre>{@code
- * QueueSpec orders = QueueSpec.named("orders").quorum().deadLetterExchange("orders.dlx");
+ * QueueSpec orders = QueueSpec.quorum("orders").withDeadLetterExchange("orders.dlx");
  * QueueSpec replies = QueueSpec.serverNamed();   // exclusive, auto-delete, server-named
  * }</pre>
+ *
+ * <h2>Defaults differ from amqp-client's</h2>
+ * {@link #named(String)} is <em>durable</em>, where amqp-client's {@code queueDeclare(name,
+ * false, ...)} idioms (and RabbitMQ's tutorials) declare transient queues. Declaring an existing
+ * queue with other properties closes the channel with 406 PRECONDITION_FAILED
+ * ({@code inequivalent arg 'durable'}): to share a queue with a program that declares it
+ * transient, use {@code QueueSpec.named(name).withDurable(false)}.
  */
 public final class QueueSpec {
     private final String name;
@@ -34,8 +43,12 @@ public final class QueueSpec {
     }
 
     /**
-     * A durable, non-exclusive, non-auto-delete queue of this name.
+     * A <em>durable</em>, non-exclusive, non-auto-delete classic queue of this name. Durable
+     * unlike amqp-client's usual declarations (see the class comment): use
+     * {@code .withDurable(false)} to share a transient queue with an amqp-client program.
      *
+     * @param name the queue's name
+     * @return the spec
      * @throws NullPointerException if name is null
      * @throws IllegalArgumentException if it is blank or longer than 255 bytes in UTF-8
      */
@@ -43,28 +56,82 @@ public final class QueueSpec {
         return new QueueSpec(Names.require(name, "queue name"), true, false, false, Map.of());
     }
 
-    /** A queue whose name the broker chooses: non-durable, exclusive and auto-delete. */
+    /**
+     * A quorum queue of this name ({@code x-queue-type: quorum}): replicated, durable, not
+     * exclusive.
+     *
+     * @param name the queue's name
+     * @return the spec
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException if it is blank or longer than 255 bytes in UTF-8
+     */
+    public static QueueSpec quorum(String name) {
+        return named(name).withArgument("x-queue-type", "quorum");
+    }
+
+    /**
+     * A stream of this name ({@code x-queue-type: stream}): durable, not exclusive, not
+     * auto-delete.
+     *
+     * @param name the stream's name
+     * @return the spec
+     * @throws NullPointerException if name is null
+     * @throws IllegalArgumentException if it is blank or longer than 255 bytes in UTF-8
+     */
+    public static QueueSpec stream(String name) {
+        return named(name).withArgument("x-queue-type", "stream");
+    }
+
+    /**
+     * A queue whose name the broker chooses: non-durable, exclusive and auto-delete (as
+     * amqp-client's {@code queueDeclare()}).
+     *
+     * @return the spec
+     */
     public static QueueSpec serverNamed() {
         return new QueueSpec("", false, true, true, Map.of());
     }
 
-    /** Whether it survives a broker restart. */
-    public QueueSpec durable(boolean durable) {
+    /**
+     * With or without surviving a broker restart.
+     *
+     * @param durable whether it survives a broker restart
+     * @return a copy with this setting
+     */
+    public QueueSpec withDurable(boolean durable) {
         return new QueueSpec(name, durable, exclusive, autoDelete, arguments);
     }
 
-    /** Whether only this connection may use it (it is deleted when the connection closes). */
-    public QueueSpec exclusive(boolean exclusive) {
+    /**
+     * Exclusive or not: an exclusive queue may be used only by the declaring connection, and is
+     * deleted when that connection closes.
+     *
+     * @param exclusive whether only this connection may use it
+     * @return a copy with this setting
+     */
+    public QueueSpec withExclusive(boolean exclusive) {
         return new QueueSpec(name, durable, exclusive, autoDelete, arguments);
     }
 
-    /** Whether it is deleted when its last consumer goes. */
-    public QueueSpec autoDelete(boolean autoDelete) {
+    /**
+     * With or without being deleted when its last consumer goes.
+     *
+     * @param autoDelete whether it is deleted when its last consumer goes
+     * @return a copy with this setting
+     */
+    public QueueSpec withAutoDelete(boolean autoDelete) {
         return new QueueSpec(name, durable, exclusive, autoDelete, arguments);
     }
 
-    /** Adds an {@code x-} argument (or replaces it). */
-    public QueueSpec argument(String key, Object value) {
+    /**
+     * With an {@code x-} argument added (or replaced).
+     *
+     * @param key the argument's name, e.g. {@code x-max-priority}
+     * @param value its value
+     * @return a copy with this argument
+     * @throws NullPointerException if key or value is null
+     */
+    public QueueSpec withArgument(String key, Object value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
         Map<String, Object> args = new LinkedHashMap<>(arguments);
@@ -72,88 +139,337 @@ public final class QueueSpec {
         return new QueueSpec(name, durable, exclusive, autoDelete, Collections.unmodifiableMap(args));
     }
 
-    /** Adds all these arguments. */
-    public QueueSpec arguments(Map<String, Object> more) {
+    /**
+     * With all these arguments added (or replaced).
+     *
+     * @param more the arguments
+     * @return a copy with these arguments
+     * @throws NullPointerException if the map, a key or a value is null
+     */
+    public QueueSpec withArguments(Map<String, Object> more) {
         QueueSpec s = this;
         for (Map.Entry<String, Object> e : Objects.requireNonNull(more, "arguments").entrySet()) {
-            s = s.argument(e.getKey(), e.getValue());
+            s = s.withArgument(e.getKey(), e.getValue());
         }
         return s;
     }
 
-    /** A quorum queue ({@code x-queue-type: quorum}); durable, not exclusive. */
-    public QueueSpec quorum() {
-        return durable(true).exclusive(false).argument("x-queue-type", "quorum");
-    }
-
-    /** A stream queue ({@code x-queue-type: stream}); durable, not exclusive, not auto-delete. */
-    public QueueSpec stream() {
-        return durable(true).exclusive(false).autoDelete(false).argument("x-queue-type", "stream");
-    }
-
-    /** How long a message may stay in the queue ({@code x-message-ttl}). */
-    public QueueSpec messageTtl(Duration ttl) {
+    /**
+     * With a bound on how long a message may stay in the queue ({@code x-message-ttl}).
+     *
+     * @param ttl the time to live, whole milliseconds
+     * @return a copy with this argument
+     * @throws NullPointerException if ttl is null
+     * @throws IllegalArgumentException if it is negative
+     */
+    public QueueSpec withMessageTtl(Duration ttl) {
         Objects.requireNonNull(ttl, "ttl");
         if (ttl.isNegative()) {
             throw new IllegalArgumentException("message TTL must not be negative");
         }
-        return argument("x-message-ttl", ttl.toMillis());
+        return withArgument("x-message-ttl", ttl.toMillis());
     }
 
-    /** Where rejected and expired messages go ({@code x-dead-letter-exchange}). */
-    public QueueSpec deadLetterExchange(String exchange) {
-        return argument("x-dead-letter-exchange", Names.allowEmpty(exchange, "dead-letter exchange"));
+    /**
+     * With an exchange where rejected and expired messages go ({@code x-dead-letter-exchange}):
+     * how to keep the messages a {@link Subscription#handle handler} fails on, which are nacked
+     * without requeue.
+     *
+     * @param exchange the dead-letter exchange; empty for the default exchange
+     * @return a copy with this argument
+     * @throws NullPointerException if exchange is null
+     * @throws IllegalArgumentException if it is longer than 255 bytes in UTF-8
+     */
+    public QueueSpec withDeadLetterExchange(String exchange) {
+        return withArgument("x-dead-letter-exchange", Names.allowEmpty(exchange, "dead-letter exchange"));
     }
 
-    /** With which routing key they go there ({@code x-dead-letter-routing-key}). */
-    public QueueSpec deadLetterRoutingKey(String routingKey) {
-        return argument("x-dead-letter-routing-key", Names.allowEmpty(routingKey, "dead-letter routing key"));
+    /**
+     * With the routing key dead-lettered messages are published with
+     * ({@code x-dead-letter-routing-key}; by default their own).
+     *
+     * @param routingKey the routing key
+     * @return a copy with this argument
+     * @throws NullPointerException if routingKey is null
+     * @throws IllegalArgumentException if it is longer than 255 bytes in UTF-8
+     */
+    public QueueSpec withDeadLetterRoutingKey(String routingKey) {
+        return withArgument("x-dead-letter-routing-key", Names.allowEmpty(routingKey, "dead-letter routing key"));
     }
 
-    /** The most messages it holds ({@code x-max-length}); see {@link #overflow(Overflow)}. */
-    public QueueSpec maxLength(long messages) {
+    /**
+     * With a bound on the messages it holds ({@code x-max-length}); see
+     * {@link #withOverflow(Overflow)}.
+     *
+     * @param messages the most messages
+     * @return a copy with this argument
+     * @throws IllegalArgumentException if negative
+     */
+    public QueueSpec withMaxLength(long messages) {
         if (messages < 0) {
             throw new IllegalArgumentException("max length must not be negative");
         }
-        return argument("x-max-length", messages);
+        return withArgument("x-max-length", messages);
     }
 
-    /** The most body bytes it holds ({@code x-max-length-bytes}). */
-    public QueueSpec maxLengthBytes(long bytes) {
+    /**
+     * With a bound on the body bytes it holds ({@code x-max-length-bytes}).
+     *
+     * @param bytes the most body bytes
+     * @return a copy with this argument
+     * @throws IllegalArgumentException if negative
+     */
+    public QueueSpec withMaxLengthBytes(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("max length bytes must not be negative");
         }
-        return argument("x-max-length-bytes", bytes);
+        return withArgument("x-max-length-bytes", bytes);
     }
 
-    /** What happens when it is full ({@code x-overflow}). */
-    public QueueSpec overflow(Overflow overflow) {
-        return argument("x-overflow", Objects.requireNonNull(overflow, "overflow").value);
+    /**
+     * With what happens when it is full ({@code x-overflow}).
+     *
+     * @param overflow what a full queue does with a new message
+     * @return a copy with this argument
+     * @throws NullPointerException if overflow is null
+     */
+    public QueueSpec withOverflow(Overflow overflow) {
+        return withArgument("x-overflow", Objects.requireNonNull(overflow, "overflow").value);
     }
 
-    /** The queue's name; empty for a server-named queue. */
+    /**
+     * The queue's name.
+     *
+     * @return the name; empty for a server-named queue
+     */
     public String name() {
         return name;
     }
 
-    /** Whether it survives a broker restart. */
+    /**
+     * Whether it survives a broker restart.
+     *
+     * @return the durable flag
+     */
+    public boolean durable() {
+        return durable;
+    }
+
+    /**
+     * Whether only the declaring connection may use it.
+     *
+     * @return the exclusive flag
+     */
+    public boolean exclusive() {
+        return exclusive;
+    }
+
+    /**
+     * Whether it is deleted when its last consumer goes.
+     *
+     * @return the auto-delete flag
+     */
+    public boolean autoDelete() {
+        return autoDelete;
+    }
+
+    /**
+     * Its {@code x-} arguments.
+     *
+     * @return the arguments, unmodifiable
+     */
+    public Map<String, Object> arguments() {
+        return arguments;
+    }
+
+    // ---------------------------------------------------------------- the names before withX/x()
+
+    /**
+     * Deprecated name of {@link #withDurable(boolean)}.
+     *
+     * @param durable whether it survives a broker restart
+     * @return a copy with this setting
+     * @deprecated use {@link #withDurable(boolean)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec durable(boolean durable) {
+        return withDurable(durable);
+    }
+
+    /**
+     * Deprecated name of {@link #withExclusive(boolean)}.
+     *
+     * @param exclusive whether only this connection may use it
+     * @return a copy with this setting
+     * @deprecated use {@link #withExclusive(boolean)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec exclusive(boolean exclusive) {
+        return withExclusive(exclusive);
+    }
+
+    /**
+     * Deprecated name of {@link #withAutoDelete(boolean)}.
+     *
+     * @param autoDelete whether it is deleted when its last consumer goes
+     * @return a copy with this setting
+     * @deprecated use {@link #withAutoDelete(boolean)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec autoDelete(boolean autoDelete) {
+        return withAutoDelete(autoDelete);
+    }
+
+    /**
+     * Deprecated name of {@link #withArgument(String, Object)}.
+     *
+     * @param key the argument's name
+     * @param value its value
+     * @return a copy with this argument
+     * @deprecated use {@link #withArgument(String, Object)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec argument(String key, Object value) {
+        return withArgument(key, value);
+    }
+
+    /**
+     * Deprecated name of {@link #withArguments(Map)}.
+     *
+     * @param more the arguments
+     * @return a copy with these arguments
+     * @deprecated use {@link #withArguments(Map)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec arguments(Map<String, Object> more) {
+        return withArguments(more);
+    }
+
+    /**
+     * Deprecated: this queue as a quorum queue; durable, not exclusive.
+     *
+     * @return a copy declared as a quorum queue
+     * @deprecated use the factory {@link #quorum(String)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec quorum() {
+        return withDurable(true).withExclusive(false).withArgument("x-queue-type", "quorum");
+    }
+
+    /**
+     * Deprecated: this queue as a stream; durable, not exclusive, not auto-delete.
+     *
+     * @return a copy declared as a stream
+     * @deprecated use the factory {@link #stream(String)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec stream() {
+        return withDurable(true).withExclusive(false).withAutoDelete(false).withArgument("x-queue-type", "stream");
+    }
+
+    /**
+     * Deprecated name of {@link #withMessageTtl(Duration)}.
+     *
+     * @param ttl the time to live
+     * @return a copy with this argument
+     * @deprecated use {@link #withMessageTtl(Duration)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec messageTtl(Duration ttl) {
+        return withMessageTtl(ttl);
+    }
+
+    /**
+     * Deprecated name of {@link #withDeadLetterExchange(String)}.
+     *
+     * @param exchange the dead-letter exchange
+     * @return a copy with this argument
+     * @deprecated use {@link #withDeadLetterExchange(String)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec deadLetterExchange(String exchange) {
+        return withDeadLetterExchange(exchange);
+    }
+
+    /**
+     * Deprecated name of {@link #withDeadLetterRoutingKey(String)}.
+     *
+     * @param routingKey the routing key
+     * @return a copy with this argument
+     * @deprecated use {@link #withDeadLetterRoutingKey(String)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec deadLetterRoutingKey(String routingKey) {
+        return withDeadLetterRoutingKey(routingKey);
+    }
+
+    /**
+     * Deprecated name of {@link #withMaxLength(long)}.
+     *
+     * @param messages the most messages
+     * @return a copy with this argument
+     * @deprecated use {@link #withMaxLength(long)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec maxLength(long messages) {
+        return withMaxLength(messages);
+    }
+
+    /**
+     * Deprecated name of {@link #withMaxLengthBytes(long)}.
+     *
+     * @param bytes the most body bytes
+     * @return a copy with this argument
+     * @deprecated use {@link #withMaxLengthBytes(long)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec maxLengthBytes(long bytes) {
+        return withMaxLengthBytes(bytes);
+    }
+
+    /**
+     * Deprecated name of {@link #withOverflow(Overflow)}.
+     *
+     * @param overflow what a full queue does with a new message
+     * @return a copy with this argument
+     * @deprecated use {@link #withOverflow(Overflow)}
+     */
+    @Deprecated(forRemoval = false)
+    public QueueSpec overflow(Overflow overflow) {
+        return withOverflow(overflow);
+    }
+
+    /**
+     * Deprecated name of {@link #durable()}.
+     *
+     * @return the durable flag
+     * @deprecated use {@link #durable()}
+     */
+    @Deprecated(forRemoval = false)
     public boolean isDurable() {
         return durable;
     }
 
-    /** Whether only the declaring connection may use it. */
+    /**
+     * Deprecated name of {@link #exclusive()}.
+     *
+     * @return the exclusive flag
+     * @deprecated use {@link #exclusive()}
+     */
+    @Deprecated(forRemoval = false)
     public boolean isExclusive() {
         return exclusive;
     }
 
-    /** Whether it is deleted when its last consumer goes. */
+    /**
+     * Deprecated name of {@link #autoDelete()}.
+     *
+     * @return the auto-delete flag
+     * @deprecated use {@link #autoDelete()}
+     */
+    @Deprecated(forRemoval = false)
     public boolean isAutoDelete() {
         return autoDelete;
-    }
-
-    /** Its {@code x-} arguments, unmodifiable. */
-    public Map<String, Object> arguments() {
-        return arguments;
     }
 
     @Override

@@ -45,6 +45,9 @@ public interface RequestHandler {
      * The error description of an error reply (the value of its {@value #ERROR_HEADER} header),
      * or empty for a normal reply.
      *
+     * @param reply the reply
+     * @return the error description of an error reply (the value of its {@value #ERROR_HEADER} header), or
+     *         empty for a normal reply
      * @throws NullPointerException if reply is null
      */
     static Optional<String> errorOf(Delivery reply) {

@@ -1,5 +1,6 @@
 package dev.warren;
 
+import dev.warren.internal.Durations;
 import java.time.Duration;
 
 /**
@@ -9,18 +10,25 @@ import java.time.Duration;
 public final class RpcTimeoutException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The timeout that elapsed. */
     private final Duration timeout;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param what what timed out, e.g. the routing key and correlation id
      * @param timeout the timeout that elapsed
      */
     public RpcTimeoutException(String what, Duration timeout) {
-        super("no reply to " + what + " within " + timeout.toMillis() + " ms", null);
+        super("no reply to " + what + " within " + Durations.millis(timeout), null);
         this.timeout = timeout;
     }
 
-    /** The timeout that elapsed. */
+    /**
+     * The timeout that elapsed.
+     *
+     * @return the timeout that elapsed
+     */
     public Duration timeout() {
         return timeout;
     }

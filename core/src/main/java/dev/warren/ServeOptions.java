@@ -29,6 +29,8 @@ public final class ServeOptions {
     /**
      * Prefetch {@value #DEFAULT_PREFETCH}, concurrency {@value #DEFAULT_CONCURRENCY}, error
      * replies on.
+     *
+     * @return the defaults
      */
     public static ServeOptions defaults() {
         return DEFAULTS;
@@ -39,6 +41,8 @@ public final class ServeOptions {
      * requests beyond the concurrency wait in the subscription's buffer. Ignored when serving
      * an existing {@link Subscription}.
      *
+     * @param prefetch the prefetch count
+     * @return a copy with this setting
      * @throws IllegalArgumentException if not in 1..65535
      */
     public ServeOptions withPrefetch(int prefetch) {
@@ -51,6 +55,8 @@ public final class ServeOptions {
     /**
      * How many handlers may run at once, each in its own subtask.
      *
+     * @param concurrency how many may run at once
+     * @return a copy with this setting
      * @throws IllegalArgumentException if less than 1
      */
     public ServeOptions withConcurrency(int concurrency) {
@@ -64,22 +70,37 @@ public final class ServeOptions {
      * Whether a handler's exception is answered with an error reply (true, the default; see
      * {@link RequestHandler}) or the request nacked without requeue (false: it is dropped or
      * dead-lettered, and the caller times out).
+     *
+     * @param errorReplies whether to answer failures with an error reply
+     * @return a copy with this setting
      */
     public ServeOptions withErrorReplies(boolean errorReplies) {
         return new ServeOptions(prefetch, concurrency, errorReplies);
     }
 
-    /** The prefetch count. */
+    /**
+     * The prefetch count.
+     *
+     * @return the prefetch count
+     */
     public int prefetch() {
         return prefetch;
     }
 
-    /** How many handlers may run at once. */
+    /**
+     * How many handlers may run at once.
+     *
+     * @return how many handlers may run at once
+     */
     public int concurrency() {
         return concurrency;
     }
 
-    /** Whether a handler's exception is answered with an error reply. */
+    /**
+     * Whether a handler's exception is answered with an error reply.
+     *
+     * @return whether a handler's exception is answered with an error reply
+     */
     public boolean errorReplies() {
         return errorReplies;
     }

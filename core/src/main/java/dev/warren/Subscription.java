@@ -39,23 +39,36 @@ import java.util.Iterator;
  */
 public interface Subscription extends AutoCloseable, Iterable<Delivery> {
 
-    /** The queue consumed. */
+    /**
+     * The queue consumed.
+     *
+     * @return the queue consumed
+     */
     String queue();
 
-    /** The consumer tag (the broker's choice unless {@link ConsumeOptions#withConsumerTag} set one). */
+    /**
+     * The consumer tag (the broker's choice unless {@link ConsumeOptions#withConsumerTag} set one).
+     *
+     * @return the consumer tag (the broker's choice unless {@link ConsumeOptions#withConsumerTag} set one)
+     */
     String consumerTag();
 
     /**
      * Whether deliveries may still arrive: neither closed by the application nor cancelled by
      * the broker, and the channel open. Buffered deliveries may remain after it turns false.
+     *
+     * @return whether deliveries may still arrive: neither closed by the application nor cancelled by the
+     *         broker, and the channel open
      */
     boolean isActive();
 
     /**
      * Takes the next delivery in broker order, waiting for one as long as it takes.
      *
+     * @return the next delivery
      * @throws ConsumerCancelledException when the broker cancelled the consumer and nothing buffered is left
-     * @throws ClosedException when the channel or connection closed (at once, even if deliveries are buffered)
+     * @throws ClosedException when the channel or connection closed (at once, even if deliveries are
+     *         buffered)
      * @throws IllegalStateException when the subscription was closed by the application
      * @throws InterruptedException when interrupted while waiting and the channel is open
      */
@@ -66,10 +79,12 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * {@link java.util.concurrent.BlockingQueue#poll(long, java.util.concurrent.TimeUnit)} it
      * returns null when the time ran out. A zero or negative timeout does not wait.
      *
+     * @param timeout how long to wait at most
      * @return the delivery, or null if none arrived in time
      * @throws NullPointerException if timeout is null
      * @throws ConsumerCancelledException when the broker cancelled the consumer and nothing buffered is left
-     * @throws ClosedException when the channel or connection closed (at once, even if deliveries are buffered)
+     * @throws ClosedException when the channel or connection closed (at once, even if deliveries are
+     *         buffered)
      * @throws IllegalStateException when the subscription was closed by the application
      * @throws InterruptedException when interrupted while waiting and the channel is open
      */
@@ -101,6 +116,8 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * thread, or from a handler), after the running handlers have finished; at once if it was
      * closed already.
      *
+     * @param concurrency how many may run at once
+     * @param handler what handles each one
      * @throws IllegalArgumentException if concurrency is less than 1
      * @throws NullPointerException if handler is null
      * @throws ConsumerCancelledException when the broker cancelled the consumer; the running
@@ -126,10 +143,17 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * Whatever the policy, a handler cancelled by interrupt ({@link InterruptedException}) has
      * its delivery requeued.
      *
-     * <p>With auto-ack there is nothing to settle: a handler's exception is logged, and its
-     * message is lost.
+     * <p>With auto-ack there is nothing to settle: a handler's exception loses its message.
+     *
+     * <p>A dropped message is never silent: every delivery nacked without requeue (or lost with
+     * auto-ack) because its handler threw is reported to the subscription's
+     * {@link ConsumeOptions#withOnDropped(java.util.function.BiConsumer) onDropped} listener, or
+     * logged as a warning when it has none. To keep such messages rather than drop them, give
+     * the queue a {@linkplain QueueSpec#withDeadLetterExchange(String) dead-letter exchange}.
      *
      * @param requeueOnFailure whether an exception from the handler requeues the delivery
+     * @param concurrency how many may run at once
+     * @param handler what handles each one
      * @throws IllegalArgumentException if concurrency is less than 1
      * @throws NullPointerException if handler is null
      * @throws ConsumerCancelledException when the broker cancelled the consumer

@@ -23,7 +23,11 @@ public interface Subtask<T> extends Supplier<T> {
         FAILED
     }
 
-    /** The current state; never blocks. */
+    /**
+     * The current state; never blocks.
+     *
+     * @return the current state
+     */
     State state();
 
     /**
@@ -37,6 +41,7 @@ public interface Subtask<T> extends Supplier<T> {
     /**
      * The exception it threw.
      *
+     * @return the exception it threw
      * @throws IllegalStateException unless the state is {@link State#FAILED}
      */
     Throwable exception();

@@ -9,6 +9,8 @@ public final class SubtaskFailedException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param cause the first subtask's failure
      */
     public SubtaskFailedException(Throwable cause) {

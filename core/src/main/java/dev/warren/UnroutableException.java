@@ -7,12 +7,18 @@ package dev.warren;
 public final class UnroutableException extends WarrenException {
     private static final long serialVersionUID = 1L;
 
+    /** The AMQP reply code. */
     private final int replyCode;
+    /** The broker's reply text. */
     private final String replyText;
+    /** The exchange it was published to. */
     private final String exchange;
+    /** Its routing key. */
     private final String routingKey;
 
     /**
+     * Creates the exception; Warren throws it, and applications may create one (in tests, say).
+     *
      * @param replyCode the broker's reply code, e.g. 312
      * @param replyText the broker's reply text, e.g. NO_ROUTE
      * @param exchange the exchange it was published to
@@ -27,22 +33,38 @@ public final class UnroutableException extends WarrenException {
         this.routingKey = routingKey;
     }
 
-    /** The broker's reply code, e.g. 312. */
+    /**
+     * The broker's reply code, e.g. 312.
+     *
+     * @return the broker's reply code, e.g. 312
+     */
     public int replyCode() {
         return replyCode;
     }
 
-    /** The broker's reply text, e.g. {@code NO_ROUTE}. */
+    /**
+     * The broker's reply text, e.g. {@code NO_ROUTE}.
+     *
+     * @return the broker's reply text, e.g. {@code NO_ROUTE}
+     */
     public String replyText() {
         return replyText;
     }
 
-    /** The exchange the message was published to. */
+    /**
+     * The exchange the message was published to.
+     *
+     * @return the exchange the message was published to
+     */
     public String exchange() {
         return exchange;
     }
 
-    /** The message's routing key. */
+    /**
+     * The message's routing key.
+     *
+     * @return the message's routing key
+     */
     public String routingKey() {
         return routingKey;
     }

@@ -21,6 +21,7 @@ public final class Warren {
      * Connects with default options; blocks the calling thread until the connection is open.
      *
      * @param uri {@code amqp://user:password@host:port/vhost} or {@code amqps://...}
+     * @return the open connection
      * @throws NullPointerException if uri is null
      * @throws IllegalArgumentException if it is blank or malformed
      * @throws ConnectFailedException if the broker cannot be reached or refuses the connection
@@ -33,6 +34,8 @@ public final class Warren {
      * Connects; blocks the calling thread until the connection is open (up to the connect
      * timeout for the TCP connection and again for the handshake).
      *
+     * @param options how to do it
+     * @return the open connection
      * @throws NullPointerException if options is null
      * @throws IllegalArgumentException if the URI is malformed
      * @throws ConnectFailedException if the broker cannot be reached or refuses the connection

@@ -31,7 +31,9 @@ class BadInputTest {
             assertThatThrownBy(() -> ch.queueBind("q", null, "")).isInstanceOf(NullPointerException.class)
                     .hasMessageContaining("exchange name");
             assertThatThrownBy(() -> ch.exchangeDelete(null)).isInstanceOf(NullPointerException.class);
-            assertThatThrownBy(() -> ch.fork(null)).isInstanceOf(NullPointerException.class);
+            assertThatThrownBy(() -> ch.fork((java.util.concurrent.Callable<?>) null))
+                    .isInstanceOf(NullPointerException.class);
+            assertThatThrownBy(() -> ch.fork((ThrowingRunnable) null)).isInstanceOf(NullPointerException.class);
             assertThat(ch.isOpen()).isTrue();
             assertThat(ch.queueDeclare(QueueSpec.serverNamed()).name()).startsWith("amq.gen-");
         }
@@ -66,7 +68,7 @@ class BadInputTest {
                     .isInstanceOf(IllegalArgumentException.class);
             String prefix = unique("long") + ".";
             String longest = prefix + "x".repeat(255 - prefix.length());
-            DeclaredQueue q = ch.queueDeclare(QueueSpec.named(longest).durable(false).exclusive(true));
+            DeclaredQueue q = ch.queueDeclare(QueueSpec.named(longest).withDurable(false).withExclusive(true));
             assertThat(q.name()).isEqualTo(longest);
         }
     }

@@ -53,7 +53,7 @@ class ChannelErrorTest {
                 String queue = unique("forbidden-" + i);
                 declares.add(ch.fork(() -> {
                     declarers.add(Thread.currentThread());
-                    return ch.queueDeclare(QueueSpec.named(queue).durable(false));
+                    return ch.queueDeclare(QueueSpec.named(queue).withDurable(false));
                 }));
             }
             TestSupport.awaitTrue(() -> declarers.size() == 5, Duration.ofSeconds(10));
@@ -134,9 +134,9 @@ class ChannelErrorTest {
             BlockingChannel first = conn.openChannel();
             BlockingChannel second = conn.openChannel();
             String queue = unique("args");
-            QueueSpec spec = QueueSpec.named(queue).durable(false).exclusive(true);
-            first.queueDeclare(spec.messageTtl(Duration.ofSeconds(60)));
-            assertThatThrownBy(() -> second.queueDeclare(spec.messageTtl(Duration.ofSeconds(30))))
+            QueueSpec spec = QueueSpec.named(queue).withDurable(false).withExclusive(true);
+            first.queueDeclare(spec.withMessageTtl(Duration.ofSeconds(60)));
+            assertThatThrownBy(() -> second.queueDeclare(spec.withMessageTtl(Duration.ofSeconds(30))))
                     .isInstanceOfSatisfying(ChannelClosedException.class, e -> {
                         assertThat(e.replyCode()).isEqualTo(406);
                         assertThat(e.replyText()).startsWith("PRECONDITION_FAILED").contains("x-message-ttl");

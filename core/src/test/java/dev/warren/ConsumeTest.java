@@ -445,7 +445,7 @@ class ConsumeTest {
     @Test
     void streamQueueIsReadFromFirstWithAConsumerArgument() throws Exception {
         BlockingChannel ch = conn.openChannel();
-        String q = queues.declare(ch, QueueSpec.named(TestQueues.unique("stream")).stream());
+        String q = queues.declare(ch, QueueSpec.stream(TestQueues.unique("stream")));
         queues.publishNumbered(q, "s", 5);
         ConsumeOptions fromFirst = ConsumeOptions.defaults().withPrefetch(10).withArgument("x-stream-offset", "first");
         try (Subscription sub = ch.consume(q, fromFirst)) {

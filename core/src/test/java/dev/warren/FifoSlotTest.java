@@ -37,7 +37,7 @@ class FifoSlotTest {
                 CompletableFuture<DeclaredQueue> result = new CompletableFuture<>();
                 Thread t = Thread.ofVirtual().start(() -> {
                     try {
-                        result.complete(ch.queueDeclare(QueueSpec.named(name).durable(false).exclusive(true)));
+                        result.complete(ch.queueDeclare(QueueSpec.named(name).withDurable(false).withExclusive(true)));
                     } catch (Throwable e) {
                         result.completeExceptionally(e);
                     }
@@ -55,7 +55,7 @@ class FifoSlotTest {
             assertThat(results.get(0).get().name()).isEqualTo(names[0]);
             assertThat(results.get(2).get().name()).isEqualTo(names[2]);
             String last = unique("last");
-            assertThat(ch.queueDeclare(QueueSpec.named(last).durable(false).exclusive(true)).name()).isEqualTo(last);
+            assertThat(ch.queueDeclare(QueueSpec.named(last).withDurable(false).withExclusive(true)).name()).isEqualTo(last);
             // The interrupted caller's method was never sent.
             try (BlockingChannel probe = conn.openChannel()) {
                 assertThatThrownBy(() -> probe.queueDeclarePassive(names[1]))
@@ -83,7 +83,7 @@ class FifoSlotTest {
                         for (int i = 0; i < perWorker; i++) {
                             String name = unique("w" + worker + "." + i);
                             try {
-                                DeclaredQueue q = ch.queueDeclare(QueueSpec.named(name).durable(false).exclusive(true));
+                                DeclaredQueue q = ch.queueDeclare(QueueSpec.named(name).withDurable(false).withExclusive(true));
                                 answered.incrementAndGet();
                                 if (!q.name().equals(name)) {
                                     wrong.add("asked " + name + ", got " + q.name());
@@ -122,7 +122,7 @@ class FifoSlotTest {
             assertThat(ch.isOpen()).isTrue();
             assertThat(ch.context().pendingCount()).isZero();
             String last = unique("last");
-            assertThat(ch.queueDeclare(QueueSpec.named(last).durable(false).exclusive(true)).name()).isEqualTo(last);
+            assertThat(ch.queueDeclare(QueueSpec.named(last).withDurable(false).withExclusive(true)).name()).isEqualTo(last);
         }
     }
 }

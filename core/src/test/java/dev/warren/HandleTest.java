@@ -81,8 +81,8 @@ class HandleTest {
     void throwingHandlerNacksWithoutRequeueByDefault() throws Exception {
         BlockingChannel ch = conn.openChannel();
         String dlq = declare(ch, TestQueues.spec(TestQueues.unique("dead")));
-        String q = declare(ch, TestQueues.spec(TestQueues.unique("poison")).deadLetterExchange("")
-                .deadLetterRoutingKey(dlq));
+        String q = declare(ch, TestQueues.spec(TestQueues.unique("poison")).withDeadLetterExchange("")
+                .withDeadLetterRoutingKey(dlq));
         queues.publish(q, "good", "bad", "good");
         Subscription sub = ch.consume(q);
         CountDownLatch seen = new CountDownLatch(3);

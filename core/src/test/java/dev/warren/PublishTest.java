@@ -38,7 +38,7 @@ class PublishTest {
     @Test
     void thousandThreadsPublishTenThousandMessagesEachExactlyOnce(RabbitBroker broker) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.named(unique("bulk")).durable(false).autoDelete(false)).name();
+            String q = ch.queueDeclare(QueueSpec.named(unique("bulk")).withDurable(false).withAutoDelete(false)).name();
             try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<?>> all = new ArrayList<>();
                 for (int t = 0; t < 1000; t++) {
@@ -69,8 +69,8 @@ class PublishTest {
     @Test
     void overflowOfRejectPublishQueueIsNacked(RabbitBroker broker) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.named(unique("nack")).durable(false).autoDelete(true)
-                    .maxLength(1).overflow(QueueSpec.Overflow.REJECT_PUBLISH)).name();
+            String q = ch.queueDeclare(QueueSpec.named(unique("nack")).withDurable(false).withAutoDelete(true)
+                    .withMaxLength(1).withOverflow(QueueSpec.Overflow.REJECT_PUBLISH)).name();
             ch.publish("", q, "first".getBytes());
             assertThatThrownBy(() -> ch.publish("", q, "second".getBytes()))
                     .isInstanceOfSatisfying(PublishNackedException.class, e -> {
@@ -88,7 +88,7 @@ class PublishTest {
     @Test
     void unroutableMandatoryMessagesFailOnlyTheirOwnCallers(RabbitBroker broker) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.named(unique("routable")).durable(false).autoDelete(false)).name();
+            String q = ch.queueDeclare(QueueSpec.named(unique("routable")).withDurable(false).withAutoDelete(false)).name();
             ch.queueBind(q, "amq.direct", q);
             int n = 400;
             ConcurrentHashMap<Integer, Throwable> outcome = new ConcurrentHashMap<>();
@@ -131,7 +131,7 @@ class PublishTest {
     @Test
     void publishersWaitDuringMemoryAlarmAndCompleteAfterIt(RabbitBroker broker, BrokerAdmin admin) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.named(unique("alarm")).durable(false).autoDelete(false)).name();
+            String q = ch.queueDeclare(QueueSpec.named(unique("alarm")).withDurable(false).withAutoDelete(false)).name();
             int n = 20;
             List<Future<?>> publishes = new ArrayList<>();
             try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -266,7 +266,7 @@ class PublishTest {
         int bound = 8;
         ConnectionOptions options = ConnectionOptions.of(broker.uri()).withMaxUnconfirmed(bound);
         try (BlockingConnection conn = Warren.connect(options); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.named(unique("bound")).durable(false).autoDelete(false)).name();
+            String q = ch.queueDeclare(QueueSpec.named(unique("bound")).withDurable(false).withAutoDelete(false)).name();
             // Observed on the wire, independently of Warren's own count: when an ack for tag T
             // reaches this listener (after Warren's), Warren has settled exactly up to T (one
             // queue, transient messages: acks come in order), so the sequence numbers written by
@@ -313,8 +313,8 @@ class PublishTest {
     @Test
     void publishAllReportsEachFailureByIndex(RabbitBroker broker) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
-            String q = ch.queueDeclare(QueueSpec.named(unique("batch")).durable(false).autoDelete(false)
-                    .maxLength(3).overflow(QueueSpec.Overflow.REJECT_PUBLISH)).name();
+            String q = ch.queueDeclare(QueueSpec.named(unique("batch")).withDurable(false).withAutoDelete(false)
+                    .withMaxLength(3).withOverflow(QueueSpec.Overflow.REJECT_PUBLISH)).name();
             List<Message> batch = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 batch.add(Message.text("m" + i));

@@ -253,7 +253,7 @@ class RpcTest {
 
     @Test
     void nackedRequestFailsFastWithPublishNackedException() throws Exception {
-        String q = queue(TestQueues.spec(TestQueues.unique("rpc.full")).maxLength(0).overflow(QueueSpec.Overflow.REJECT_PUBLISH));
+        String q = queue(TestQueues.spec(TestQueues.unique("rpc.full")).withMaxLength(0).withOverflow(QueueSpec.Overflow.REJECT_PUBLISH));
         long start = System.nanoTime();
         assertThatThrownBy(() -> client.call("", q, Message.text("rejected"), LONG))
                 .isInstanceOf(PublishNackedException.class);
@@ -309,11 +309,11 @@ class RpcTest {
     @Test
     void serveAcksTheRequestOnlyAfterItsReplyIsConfirmed() throws Exception {
         String dlq = queue("dead");
-        String q = queue(TestQueues.spec(TestQueues.unique("rpc.acks")).deadLetterExchange("").deadLetterRoutingKey(dlq));
+        String q = queue(TestQueues.spec(TestQueues.unique("rpc.acks")).withDeadLetterExchange("").withDeadLetterRoutingKey(dlq));
         // Replies to this queue are nacked: a request acked before its reply's confirm would be lost
         // instead of dead-lettered.
-        String replies = queue(TestQueues.spec(TestQueues.unique("rpc.replies")).maxLength(0)
-                .overflow(QueueSpec.Overflow.REJECT_PUBLISH));
+        String replies = queue(TestQueues.spec(TestQueues.unique("rpc.replies")).withMaxLength(0)
+                .withOverflow(QueueSpec.Overflow.REJECT_PUBLISH));
         CountDownLatch handled = new CountDownLatch(1);
         server.fork(() -> {
             server.serve(q, req -> {

@@ -37,7 +37,7 @@ final class TestQueues implements AutoCloseable {
 
     /** A transient queue that expires a while after the test even if it is not deleted. */
     static QueueSpec spec(String name) {
-        return QueueSpec.named(name).durable(false).argument("x-expires", 120_000);
+        return QueueSpec.named(name).withDurable(false).withArgument("x-expires", 120_000);
     }
 
     /** Declares {@code spec} on {@code on} and deletes the queue again when this closes; returns its name. */
@@ -52,6 +52,12 @@ final class TestQueues implements AutoCloseable {
         for (String b : bodies) {
             ch.basicPublish("", queue, new AMQP.BasicProperties(), b.getBytes(StandardCharsets.UTF_8));
         }
+        ch.waitForConfirmsOrDie(10_000);
+    }
+
+    /** Publishes one message with these raw amqp-client properties and waits for its confirm. */
+    void publishRaw(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body) throws Exception {
+        ch.basicPublish(exchange, routingKey, props, body);
         ch.waitForConfirmsOrDie(10_000);
     }
 

@@ -464,7 +464,7 @@ public final class ChannelContext {
     /** From the timeouts thread: the reply did not come in time. */
     void rpcTimedOut(RpcRequest r) {
         String name = AmqpMethods.name(r.method().protocolClassId(), r.method().protocolMethodId());
-        abort("client-side timeout: no reply to " + name + " within " + Durations.describe(operationTimeout)
+        abort("client-side timeout: no reply to " + name + " within " + Durations.millis(operationTimeout)
                 + " (the channel was aborted so that a late reply cannot answer the next method)", name, null);
     }
 

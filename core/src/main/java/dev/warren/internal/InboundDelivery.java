@@ -7,6 +7,7 @@ import dev.warren.Delivery;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Map;
 
 /**
  * A {@link Delivery} from a consumer or from basic.get. It doubles as the node of its
@@ -39,6 +40,12 @@ public final class InboundDelivery implements Delivery, Outbound {
     private volatile int state;
     /** The next node in the subscription's buffer; written once, by amqp-client's reader thread. */
     private volatile InboundDelivery next;
+    /**
+     * {@link #headers()}, converted on first use only: the reader thread never pays for it, and
+     * with compressed oops the field fits in the object's padding. Racing first readers may both
+     * convert; either result is an unmodifiable map, published safely through its final fields.
+     */
+    private Map<String, Object> headers;
 
     /**
      * @param ctx the channel it came from, the only one its delivery tag means something on
@@ -71,6 +78,16 @@ public final class InboundDelivery implements Delivery, Outbound {
     @Override
     public Envelope envelope() {
         return envelope;
+    }
+
+    @Override
+    public Map<String, Object> headers() {
+        Map<String, Object> h = headers;
+        if (h == null) {
+            h = PropertyValues.readableHeaders(properties.getHeaders());
+            headers = h;
+        }
+        return h;
     }
 
     @Override

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +86,8 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     private volatile Object end;
     private volatile boolean closing;
     private final String consumerTag;
+    /** {@link ConsumeOptions#onDropped()}: null for the default warning. */
+    private final BiConsumer<Delivery, Throwable> onDropped;
 
     SubscriptionImpl(Consumers owner, ChannelContext ctx, Scope scope, String queue, ConsumeOptions options,
             String consumerTag) {
@@ -94,6 +97,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         this.queue = queue;
         this.autoAck = options.autoAck();
         this.consumerTag = consumerTag;
+        this.onDropped = options.onDropped();
         InboundDelivery dummy = InboundDelivery.sentinel();
         this.head = dummy;
         this.tail = dummy;
@@ -544,18 +548,21 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 return; // The channel closed: the broker requeues what was not settled.
             }
             boolean interrupted = t instanceof InterruptedException;
-            if (!interrupted) {
+            boolean requeue = interrupted || requeueOnFailure;
+            boolean nacked = false;
+            if (!d.isSettled()) {
+                try {
+                    d.nack(requeue);
+                    nacked = true;
+                } catch (ClosedException | IllegalStateException ignored) {
+                    // Closed meanwhile (the broker requeues), or settled by the handler's own thread.
+                }
+            }
+            if (autoAck ? !interrupted : nacked && !requeue) {
+                DropReport.dropped(onDropped, queue, d, autoAck, t); // may throw: then this subtask fails
+            } else if (!interrupted) {
                 LOG.warn("handler for queue '{}' failed on {}; {}", queue, d,
-                        autoAck ? "auto-ack: the message is lost" : requeueOnFailure ? "requeued" : "nacked without requeue",
-                        t);
-            }
-            if (d.isSettled()) {
-                return;
-            }
-            try {
-                d.nack(interrupted || requeueOnFailure);
-            } catch (ClosedException | IllegalStateException ignored) {
-                // Closed meanwhile (the broker requeues), or settled by the handler's own thread.
+                        nacked ? "requeued" : "it was settled already", t);
             }
         }
     }

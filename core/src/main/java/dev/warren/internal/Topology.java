@@ -22,8 +22,8 @@ public final class Topology {
 
     public DeclaredQueue queueDeclare(QueueSpec spec) throws InterruptedException {
         Objects.requireNonNull(spec, "spec");
-        return declared(ctx.rpc(new AMQP.Queue.Declare.Builder().queue(spec.name()).durable(spec.isDurable())
-                .exclusive(spec.isExclusive()).autoDelete(spec.isAutoDelete()).arguments(spec.arguments()).build()));
+        return declared(ctx.rpc(new AMQP.Queue.Declare.Builder().queue(spec.name()).durable(spec.durable())
+                .exclusive(spec.exclusive()).autoDelete(spec.autoDelete()).arguments(spec.arguments()).build()));
     }
 
     public DeclaredQueue queueDeclarePassive(String queue) throws InterruptedException {
@@ -60,8 +60,8 @@ public final class Topology {
 
     public void exchangeDeclare(ExchangeSpec spec) throws InterruptedException {
         Objects.requireNonNull(spec, "spec");
-        ctx.rpc(new AMQP.Exchange.Declare.Builder().exchange(spec.name()).type(spec.type()).durable(spec.isDurable())
-                .autoDelete(spec.isAutoDelete()).internal(spec.isInternal()).arguments(spec.arguments()).build());
+        ctx.rpc(new AMQP.Exchange.Declare.Builder().exchange(spec.name()).type(spec.type()).durable(spec.durable())
+                .autoDelete(spec.autoDelete()).internal(spec.internal()).arguments(spec.arguments()).build());
     }
 
     public void exchangeDeclarePassive(String exchange) throws InterruptedException {

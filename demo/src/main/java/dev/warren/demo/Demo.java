@@ -83,8 +83,8 @@ public final class Demo {
     private void topology(BlockingChannel ch) throws InterruptedException {
         step(1, "Connect, open a channel, declare an exchange, a queue and a binding");
         long t0 = System.nanoTime();
-        ch.exchangeDeclare(ExchangeSpec.direct(EXCHANGE).durable(false).autoDelete(false));
-        var q = ch.queueDeclare(QueueSpec.named(ORDERS).durable(false));
+        ch.exchangeDeclare(ExchangeSpec.direct(EXCHANGE).withDurable(false).withAutoDelete(false));
+        var q = ch.queueDeclare(QueueSpec.named(ORDERS).withDurable(false));
         ch.queueBind(ORDERS, EXCHANGE, "order");
         say("exchange '%s' (direct), queue '%s' (%d messages), bound with key 'order'",
                 EXCHANGE, q.name(), q.messageCount());
@@ -99,7 +99,6 @@ public final class Demo {
             int id = i;
             ch.fork(() -> {
                 ch.publish(EXCHANGE, "order", Message.text("order-" + id).withMessageId("order-" + id));
-                return null;
             });
         }
         ch.join();
@@ -128,7 +127,6 @@ public final class Demo {
                     allHandled.countDown();
                 }
             });
-            return null;
         });
         if (!allHandled.await(60, TimeUnit.SECONDS)) {
             throw new IllegalStateException("orders were not all handled within 60 s");
@@ -144,10 +142,9 @@ public final class Demo {
         step(4, "A price lookup over request/reply (direct reply-to)");
         long t0 = System.nanoTime();
         try (BlockingChannel server = conn.openChannel()) {
-            server.queueDeclare(QueueSpec.named(PRICES).durable(false));
+            server.queueDeclare(QueueSpec.named(PRICES).withDurable(false));
             server.fork(() -> {
                 server.serve(PRICES, request -> Message.text(price(request.bodyAsString())));
-                return null;
             });
             long c0 = System.nanoTime();
             Delivery reply = ch.call("", PRICES, Message.text("WRN"), Duration.ofSeconds(5));
@@ -195,7 +192,6 @@ public final class Demo {
             Subtask<Void> sleeper = ch.fork(() -> {
                 siblingsStarted.countDown();
                 Thread.sleep(Duration.ofDays(1));
-                return null;
             });
             siblingsStarted.await();
             Subtask<Object> declare = ch.fork(() -> ch.queueDeclare(QueueSpec.named(FORBIDDEN)));

@@ -30,7 +30,11 @@ public final class BrokerAdmin {
         this.vhost = vhost;
     }
 
-    /** The virtual host that the vhost-scoped operations act on. */
+    /**
+     * The virtual host that the vhost-scoped operations act on.
+     *
+     * @return the virtual host that the vhost-scoped operations act on
+     */
     public String vhost() {
         return vhost;
     }
@@ -39,6 +43,12 @@ public final class BrokerAdmin {
      * Creates a user with a password and sets its permissions on this vhost. The patterns are
      * regular expressions over resource names; an empty string allows nothing, {@code ".*"}
      * everything.
+     *
+     * @param user the user name
+     * @param password the password
+     * @param configure the configure permission regex
+     * @param write the write permission regex
+     * @param read the read permission regex
      */
     public void addUser(String user, String password, String configure, String write, String read) {
         runWithSecret(List.of("add_user", requireName(user, "user"), Objects.requireNonNull(password, "password")),
@@ -64,12 +74,20 @@ public final class BrokerAdmin {
         }
     }
 
-    /** Deletes a user; its open connections are closed by the broker. */
+    /**
+     * Deletes a user; its open connections are closed by the broker.
+     *
+     * @param user the user name
+     */
     public void deleteUser(String user) {
         ctl.run(List.of("delete_user", requireName(user, "user")));
     }
 
-    /** The client-provided names of all open connections (those that gave one). */
+    /**
+     * The client-provided names of all open connections (those that gave one).
+     *
+     * @return the client-provided names of all open connections (those that gave one)
+     */
     public List<String> connectionNames() {
         return connections().stream().map(ConnectionRef::name).toList();
     }
@@ -79,6 +97,8 @@ public final class BrokerAdmin {
      * (the client sees 320 CONNECTION_FORCED and this text).
      *
      * @return how many were closed
+     * @param name the client-provided connection name
+     * @param reason the reason the broker gives
      */
     public int closeConnection(String name, String reason) {
         requireName(name, "name");
@@ -92,7 +112,11 @@ public final class BrokerAdmin {
         return closed;
     }
 
-    /** Closes every connection to this vhost (320 CONNECTION_FORCED, with the reason). */
+    /**
+     * Closes every connection to this vhost (320 CONNECTION_FORCED, with the reason).
+     *
+     * @param reason the reason the broker gives
+     */
     public void closeAllConnections(String reason) {
         ctl.run(List.of("close_all_connections", "-p", vhost, reason));
     }
@@ -115,12 +139,21 @@ public final class BrokerAdmin {
         savedWatermark = null;
     }
 
-    /** Deletes a queue of this vhost (its consumers get a basic.cancel). */
+    /**
+     * Deletes a queue of this vhost (its consumers get a basic.cancel).
+     *
+     * @param queue the queue's name
+     */
     public void deleteQueue(String queue) {
         ctl.run(List.of("delete_queue", "-p", vhost, requireName(queue, "queue")));
     }
 
-    /** Runs any other {@code rabbitmqctl} command and returns its output. */
+    /**
+     * Runs any other {@code rabbitmqctl} command and returns its output.
+     *
+     * @param args its arguments, e.g. {@code list_queues}
+     * @return what it printed
+     */
     public String rabbitmqctl(String... args) {
         return ctl.run(List.of(args));
     }

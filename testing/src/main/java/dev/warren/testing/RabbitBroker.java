@@ -63,6 +63,7 @@ public final class RabbitBroker {
     /**
      * The broker of this JVM, found (or started) on first use and kept until the JVM exits.
      *
+     * @return the broker of this JVM, found (or started) on first use and kept until the JVM exits
      * @throws BrokerUnavailableException when none can be found or started
      */
     public static RabbitBroker shared() {
@@ -85,6 +86,7 @@ public final class RabbitBroker {
      * @param environment where to look for {@code AMQP_URI} and {@code WARREN_RABBITMQCTL}
      * @param localPort the port probed on localhost
      * @param allowContainer whether the Testcontainers path may be taken
+     * @return the broker found or started
      * @throws BrokerUnavailableException when none can be found or started
      */
     public static RabbitBroker find(Map<String, String> environment, int localPort, boolean allowContainer) {
@@ -129,17 +131,29 @@ public final class RabbitBroker {
                 + " (fault-injection tests also need " + RABBITMQCTL + ", e.g. 'docker exec rabbit rabbitmqctl').");
     }
 
-    /** The AMQP URI to connect to, credentials included. */
+    /**
+     * The AMQP URI to connect to, credentials included.
+     *
+     * @return the AMQP URI to connect to, credentials included
+     */
     public String uri() {
         return uri;
     }
 
-    /** How this broker was found. */
+    /**
+     * How this broker was found.
+     *
+     * @return how this broker was found
+     */
     public Source source() {
         return source;
     }
 
-    /** Fault injection against this broker. */
+    /**
+     * Fault injection against this broker.
+     *
+     * @return fault injection against this broker
+     */
     public BrokerAdmin admin() {
         return admin;
     }
@@ -153,6 +167,9 @@ public final class RabbitBroker {
     /**
      * The URI with its password replaced by {@code ***}: everything from the user's ':' to the
      * last '@', since a password may hold '/', '@' and '%' unescaped.
+     *
+     * @param uri the AMQP URI
+     * @return the URI with its password replaced by {@code ***}
      */
     public static String redact(String uri) {
         return uri.replaceFirst("(://[^:/@]*:).*@", "$1***@");

@@ -41,6 +41,7 @@ public final class TcpProxy implements AutoCloseable {
      * Starts a proxy to the host and port of {@code brokerUri} (5672, or 5671 for amqps, when
      * it names none).
      *
+     * @param brokerUri the broker's AMQP URI
      * @throws UncheckedIOException when no loopback port can be bound
      */
     public TcpProxy(String brokerUri) {
@@ -59,12 +60,21 @@ public final class TcpProxy implements AutoCloseable {
         Thread.ofVirtual().name("warren-proxy-accept-" + server.getLocalPort()).start(this::acceptLoop);
     }
 
-    /** The port this proxy listens on (loopback). */
+    /**
+     * The port this proxy listens on (loopback).
+     *
+     * @return the port this proxy listens on (loopback)
+     */
     public int port() {
         return server.getLocalPort();
     }
 
-    /** {@code brokerUri}, credentials, vhost and query included, pointed at this proxy. */
+    /**
+     * {@code brokerUri}, credentials, vhost and query included, pointed at this proxy.
+     *
+     * @param brokerUri the broker's AMQP URI
+     * @return the URI pointed at this proxy
+     */
     public String uri(String brokerUri) {
         URI u = URI.create(brokerUri);
         try {
@@ -102,7 +112,11 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** Whether the proxy is paused. */
+    /**
+     * Whether the proxy is paused.
+     *
+     * @return whether the proxy is paused
+     */
     public boolean isPaused() {
         return paused;
     }

@@ -1,0 +1,148 @@
+package dev.warren.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every {@code ```java} block of README.md compiles against Warren and amqp-client, without a
+ * deprecation warning: the README stays the single source of its snippets, and a renamed or
+ * removed method breaks the build instead of the reader's first try.
+ *
+ * <p>A block is a run of statements. It is compiled as the body of a method that may throw,
+ * in a class of its own that imports {@code dev.warren.*}, {@code com.rabbitmq.client.*},
+ * {@code java.time.*}, {@code java.util.*} and {@code java.util.concurrent.*}, and has fields a
+ * snippet may use without declaring them: {@code conn} (a {@code BlockingConnection}),
+ * {@code ch} (a {@code BlockingChannel}), {@code connection} and {@code channel} (amqp-client's).
+ * A snippet that declares its own variable of such a name shadows the field.
+ */
+class ReadmeSnippetsTest {
+    private static final Pattern JAVA_BLOCK = Pattern.compile("(?m)^```java[ \\t]*\\n(.*?)^```[ \\t]*$",
+            Pattern.DOTALL);
+    private static final String HEADER = """
+            import com.rabbitmq.client.*;
+            import dev.warren.*;
+            import dev.warren.Delivery;
+            import java.nio.charset.StandardCharsets;
+            import java.time.*;
+            import java.util.*;
+            import java.util.concurrent.*;
+            @SuppressWarnings("unused")
+            class %s {
+                static BlockingConnection conn;
+                static BlockingChannel ch;
+                static Connection connection;
+                static Channel channel;
+                static void snippet() throws Exception {
+            """;
+    private static final int HEADER_LINES = (int) HEADER.lines().count();
+
+    /** A ```java block: its text and the README line it starts on. */
+    record Snippet(int index, int firstLine, String code) {
+        String className() {
+            return "ReadmeSnippet" + index;
+        }
+
+        String source() {
+            return HEADER.formatted(className()) + code + "\n    }\n}\n";
+        }
+
+        /** The README line of a line of {@link #source()}. */
+        long readmeLine(long sourceLine) {
+            return firstLine + (sourceLine - HEADER_LINES - 1);
+        }
+    }
+
+    static List<Snippet> snippets(String markdown) {
+        List<Snippet> out = new ArrayList<>();
+        Matcher m = JAVA_BLOCK.matcher(markdown);
+        while (m.find()) {
+            int line = (int) markdown.substring(0, m.start(1)).chars().filter(c -> c == '\n').count() + 1;
+            out.add(new Snippet(out.size() + 1, line, m.group(1)));
+        }
+        return out;
+    }
+
+    private static Path readme() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path p = dir.resolve("README.md");
+            if (Files.exists(p) && Files.exists(dir.resolve("demo"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("README.md not found above " + Path.of("").toAbsolutePath());
+    }
+
+    @Test
+    void extractionFindsEachBlockWithItsLine() {
+        List<Snippet> s = snippets("intro\n```java\nint a = 1;\n```\ntext\n```\nnot java\n```\n```java\nint b;\nint c;\n```\n");
+        assertThat(s).extracting(Snippet::firstLine).containsExactly(3, 10);
+        assertThat(s).extracting(Snippet::code).containsExactly("int a = 1;\n", "int b;\nint c;\n");
+    }
+
+    @Test
+    @Timeout(120)
+    void everyJavaBlockOfTheReadmeCompilesWithoutDeprecatedNames(@TempDir Path out) throws IOException {
+        List<Snippet> snippets = snippets(Files.readString(readme()));
+        assertThat(snippets).as("```java blocks in README.md").hasSizeGreaterThanOrEqualTo(8);
+
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        assertThat(javac).as("a JDK with javac runs the tests").isNotNull();
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
+        List<JavaFileObject> sources = snippets.stream().map(ReadmeSnippetsTest::source).collect(Collectors.toList());
+        boolean ok;
+        try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, null)) {
+            ok = javac.getTask(null, files, diagnostics, List.of("--release", "21", "-proc:none",
+                    "-Xlint:deprecation,removal", "-Werror", "-classpath", classPath, "-d", out.toString()),
+                    null, sources).call();
+        }
+        String report = diagnostics.getDiagnostics().stream()
+                .map(d -> describe(snippets, d))
+                .collect(Collectors.joining("\n"));
+        assertThat(ok).as("README.md snippets compile:%n%s", report).isTrue();
+        assertThat(report).as("compiler warnings").isEmpty();
+    }
+
+    private static JavaFileObject source(Snippet s) {
+        return new SimpleJavaFileObject(URI.create("string:///" + s.className() + ".java"), JavaFileObject.Kind.SOURCE) {
+            @Override
+            public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+                return s.source();
+            }
+        };
+    }
+
+    private static String describe(List<Snippet> snippets, Diagnostic<? extends JavaFileObject> d) {
+        String where = "";
+        if (d.getSource() != null) {
+            String name = new File(d.getSource().toUri().getPath()).getName().replace(".java", "");
+            for (Snippet s : snippets) {
+                if (s.className().equals(name)) {
+                    where = "README.md:" + s.readmeLine(d.getLineNumber()) + " (block " + s.index() + "): ";
+                }
+            }
+        }
+        return where + d.getKind() + " " + d.getMessage(Locale.ROOT);
+    }
+}
