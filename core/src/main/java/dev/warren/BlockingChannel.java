@@ -356,7 +356,10 @@ public final class BlockingChannel implements AutoCloseable {
      *
      * @param spec what to declare
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when it exists with other
-     *         properties, 503 COMMAND_INVALID for an unknown type, 403 without permission
+     *         properties, 403 without permission
+     * @throws ConnectionClosedException 503 COMMAND_INVALID for an exchange type the broker does
+     *         not know (e.g. a plugin's type that is not enabled): RabbitMQ treats that as a
+     *         connection error and closes the whole connection
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
      */
@@ -489,7 +492,10 @@ public final class BlockingChannel implements AutoCloseable {
     // ---------------------------------------------------------------- publishing
 
     /**
-     * Publishes a message and returns when the broker has confirmed it (publisher confirms).
+     * Publishes a message and returns when the broker has confirmed it (publisher confirms). A
+     * message that is not {@linkplain Message#withMandatory(boolean) mandatory} and that the
+     * exchange routes to no queue (e.g. the default exchange and a queue that does not exist) is
+     * confirmed too, and dropped by the broker: publish it mandatory to hear of that.
      * Any number of threads may publish on one channel at once; each waits only for its own
      * confirm. While the channel has {@link ConnectionOptions#maxUnconfirmed()} messages
      * unconfirmed, and while the broker blocks the connection (resource alarm), it waits first,

@@ -83,4 +83,19 @@ class FailureBoundsTest {
             assertThat(channels).noneMatch(BlockingChannel::isOpen);
         }
     }
+
+    @Test
+    void anUnknownExchangeTypeClosesTheConnectionAsItsJavadocSays(RabbitBroker broker) throws Exception {
+        BlockingConnection conn = Warren.connect(broker.uri());
+        try (BlockingChannel ch = conn.openChannel()) {
+            assertThatThrownBy(() -> ch.exchangeDeclare(ExchangeSpec.of(unique("bogus"), "bogus").withDurable(false)))
+                    .isInstanceOfSatisfying(ConnectionClosedException.class, e -> {
+                        assertThat(e.replyCode()).isEqualTo(503);
+                        assertThat(e.failedMethod()).isEqualTo("exchange.declare");
+                    });
+            assertThat(conn.isOpen()).isFalse();
+        } finally {
+            conn.close();
+        }
+    }
 }

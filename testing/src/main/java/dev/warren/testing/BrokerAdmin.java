@@ -59,7 +59,12 @@ public final class BrokerAdmin {
                 Objects.requireNonNull(read, "read")));
     }
 
-    /** Gives a user a new password (open connections stay open). */
+    /**
+     * Gives a user a new password (open connections stay open).
+     *
+     * @param user the name of an existing user
+     * @param password the new password; a failure's message shows *** in its place
+     */
     public void changePassword(String user, String password) {
         runWithSecret(List.of("change_password", requireName(user, "user"), Objects.requireNonNull(password,
                 "password")), password);

@@ -47,7 +47,14 @@ public final class TestCertificates {
 
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
-    /** A certificate and its private key, as objects and as PEM files. */
+    /**
+     * A certificate and its private key, as objects and as PEM files.
+     *
+     * @param certificate the X.509 certificate, signed by its issuing CA
+     * @param key the certificate's RSA private key
+     * @param certPem the file holding {@code certificate} in PEM form
+     * @param keyPem the file holding {@code key} as unencrypted PKCS#8 PEM
+     */
     public record Issued(X509Certificate certificate, PrivateKey key, Path certPem, Path keyPem) {
         @Override
         public String toString() {
@@ -75,6 +82,8 @@ public final class TestCertificates {
     /**
      * Makes every certificate and writes them into {@code dir} (created if needed).
      *
+     * @param dir the folder to write the PEM files into; files of the same names are overwritten
+     * @return the new test CA and the certificates it issued, with the foreign client certificate
      * @throws UncheckedIOException if the folder cannot be written
      * @throws IllegalStateException if the JDK or BouncyCastle cannot make them
      */
@@ -103,17 +112,29 @@ public final class TestCertificates {
         }
     }
 
-    /** The folder the PEM files are in. */
+    /**
+     * The folder the PEM files are in.
+     *
+     * @return the folder given to {@link #create(Path)}, holding every {@code .pem} and {@code .key} file
+     */
     public Path dir() {
         return dir;
     }
 
-    /** The test CA (its {@link Issued#certPem()} is the CA bundle to trust). */
+    /**
+     * The test CA (its {@link Issued#certPem()} is the CA bundle to trust).
+     *
+     * @return the self-signed test CA certificate and the private key that signs the other certificates
+     */
     public Issued ca() {
         return ca;
     }
 
-    /** The CA bundle to trust: the test CA's certificate in PEM. */
+    /**
+     * The CA bundle to trust: the test CA's certificate in PEM.
+     *
+     * @return the file holding the CA certificate in PEM form, for a client's or a broker's trust
+     */
     public Path caPem() {
         return ca.certPem();
     }
@@ -121,6 +142,8 @@ public final class TestCertificates {
     /**
      * A new in-memory trust store (PKCS#12, no password) holding the test CA.
      *
+     * @return a fresh PKCS#12 key store whose only entry is the test CA certificate, e.g. for a
+     *         {@code TrustManagerFactory}
      * @throws IllegalStateException if the JDK cannot make one
      */
     public KeyStore caTrustStore() {
@@ -134,22 +157,39 @@ public final class TestCertificates {
         }
     }
 
-    /** The server certificate for {@code localhost} only (DNS name, no IP address). */
+    /**
+     * The server certificate for {@code localhost} only (DNS name, no IP address).
+     *
+     * @return the valid server certificate and key, issued by the test CA, that a TLS broker presents
+     */
     public Issued server() {
         return server;
     }
 
-    /** A server certificate for {@code localhost} that expired a day ago. */
+    /**
+     * A server certificate for {@code localhost} that expired a day ago.
+     *
+     * @return the expired server certificate and key, issued by the test CA, that a client must refuse
+     */
     public Issued expiredServer() {
         return expiredServer;
     }
 
-    /** A client certificate for {@link #CLIENT_USER}, issued by the test CA. */
+    /**
+     * A client certificate for {@link #CLIENT_USER}, issued by the test CA.
+     *
+     * @return the client certificate and key that a broker trusting the test CA accepts for SASL EXTERNAL
+     */
     public Issued client() {
         return client;
     }
 
-    /** A client certificate for {@link #CLIENT_USER} issued by another CA, unknown to the broker. */
+    /**
+     * A client certificate for {@link #CLIENT_USER} issued by another CA, unknown to the broker.
+     *
+     * @return the client certificate and key from the other CA, which a broker trusting only the
+     *         test CA must refuse
+     */
     public Issued foreignClient() {
         return foreignClient;
     }

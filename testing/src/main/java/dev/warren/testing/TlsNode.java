@@ -46,6 +46,7 @@ public final class TlsNode {
     /**
      * The TLS node of this JVM, started on first use (10 to 20 s).
      *
+     * @return the TLS node of this JVM, the same one on every call, kept until the JVM exits
      * @throws BrokerUnavailableException when no {@code rabbitmq-server} is installed or it does
      *         not start
      */
@@ -130,12 +131,20 @@ public final class TlsNode {
         }
     }
 
-    /** The certificates the node and the tests use. */
+    /**
+     * The certificates the node and the tests use.
+     *
+     * @return the test CA and certificates made for this node; it presents {@link TestCertificates#server()}
+     */
     public TestCertificates certificates() {
         return certificates;
     }
 
-    /** The TLS listener's port. */
+    /**
+     * The TLS listener's port.
+     *
+     * @return the port the node accepts AMQP over TLS 1.2 on
+     */
     public int port() {
         return tlsPort;
     }
@@ -144,17 +153,26 @@ public final class TlsNode {
      * An {@code amqps://} URI of the node for the given host name, as user guest.
      *
      * @param host {@code localhost} (which the certificate names) or e.g. {@code 127.0.0.1}
+     * @return {@code amqps://guest:guest@host:port}, with this node's TLS port
      */
     public String uri(String host) {
         return "amqps://guest:guest@" + host + ":" + tlsPort;
     }
 
-    /** Fault injection and user management on this node. */
+    /**
+     * Fault injection and user management on this node.
+     *
+     * @return the admin of this node, acting on the vhost {@code /}
+     */
     public BrokerAdmin admin() {
         return admin;
     }
 
-    /** The node's name, e.g. for {@code rabbitmqctl -n}. */
+    /**
+     * The node's name, e.g. for {@code rabbitmqctl -n}.
+     *
+     * @return the Erlang node name of this private node
+     */
     public String nodeName() {
         return node.nodeName;
     }

@@ -29,6 +29,9 @@ public final class TlsStubServer implements AutoCloseable {
     /**
      * Listens on a free port of 127.0.0.1, presenting {@code identity}.
      *
+     * @param identity the certificate the server presents and its private key, e.g.
+     *        {@link TestCertificates#expiredServer()}
+     * @return a started server, accepting connections until {@link #close()}
      * @throws IllegalStateException if the TLS server cannot be set up
      */
     public static TlsStubServer presenting(TestCertificates.Issued identity) {
@@ -49,7 +52,11 @@ public final class TlsStubServer implements AutoCloseable {
         }
     }
 
-    /** The port it listens on. */
+    /**
+     * The port it listens on.
+     *
+     * @return the port on 127.0.0.1 where it accepts TLS connections
+     */
     public int port() {
         return server.getLocalPort();
     }
