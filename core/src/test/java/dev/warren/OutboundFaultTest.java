@@ -44,19 +44,23 @@ class OutboundFaultTest {
             AtomicInteger confirmed = new AtomicInteger();
             List<CompletableFuture<Throwable>> ends = new ArrayList<>();
             List<CompletableFuture<Long>> endedAt = new ArrayList<>();
-            // Far more than the socket buffers hold, so that the writer gets stuck.
-            for (int i = 0; i < 32; i++) {
-                watch(ends, endedAt, () -> {
-                    while (true) {
-                        ch.publish("", q, big);
-                        confirmed.incrementAndGet();
-                    }
-                });
+            TestSupport.Action publishing = () -> {
+                while (true) {
+                    ch.publish("", q, big);
+                    confirmed.incrementAndGet();
+                }
+            };
+            for (int i = 0; i < 8; i++) {
+                watch(ends, endedAt, publishing);
             }
             assertThat(TestSupport.awaitTrue(() -> confirmed.get() >= 8, Duration.ofSeconds(20))).isTrue();
             watch(ends, endedAt, nothing::take);
             proxy.pause();
             long pausedAt = System.nanoTime();
+            // Sent after the pause, far more than the socket buffers hold: the writer gets stuck.
+            for (int i = 0; i < 24; i++) {
+                watch(ends, endedAt, publishing);
+            }
             assertThat(TestSupport.awaitTrue(OutboundFaultTest::aWriteIsStuck, Duration.ofSeconds(5)))
                     .as("the writer is stuck in a socket write").isTrue();
             watch(ends, endedAt, () -> ch.queueDeclare(QueueSpec.serverNamed()));
@@ -101,20 +105,20 @@ class OutboundFaultTest {
             Set<Thread> settlers = ConcurrentHashMap.newKeySet();
             AtomicInteger published = new AtomicInteger();
             byte[] body = new byte[512 * 1024];
-            // Far more than the socket buffers hold, so that the writer gets stuck.
-            for (int i = 0; i < 32; i++) {
-                publishing.fork(() -> {
-                    publishers.add(Thread.currentThread());
-                    while (!stop.get()) {
-                        try {
-                            publishing.publish("", sink, body);
-                            published.incrementAndGet();
-                        } catch (InterruptedException e) {
-                            // What a cancelled publisher sees; the next publish goes on.
-                        }
+            Runnable startPublisher = () -> publishing.fork(() -> {
+                publishers.add(Thread.currentThread());
+                while (!stop.get()) {
+                    try {
+                        publishing.publish("", sink, body);
+                        published.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        // What a cancelled publisher sees; the next publish goes on.
                     }
-                    return null;
-                });
+                }
+                return null;
+            });
+            for (int i = 0; i < 4; i++) {
+                startPublisher.run();
             }
             Subscription jobs = handling.consume(work);
             handling.fork(() -> {
@@ -143,7 +147,15 @@ class OutboundFaultTest {
                 }
             });
             try {
-                interruptWhileStuck(proxy, stop, published, publishers, handlers, servers, settlers);
+                assertThat(TestSupport.awaitTrue(() -> published.get() >= 4 && handlers.size() == 4
+                        && servers.size() == 2, Duration.ofSeconds(20))).as("everything runs").isTrue();
+                proxy.pause();
+                // Messages sent after the pause, far more than the socket buffers hold: the
+                // writer gets stuck in a write.
+                for (int i = 0; i < 40; i++) {
+                    startPublisher.run();
+                }
+                interruptWhileStuck(published, publishers, handlers, servers, settlers);
             } finally {
                 // Also when an assertion failed: the deaf handlers and publishers must end, or the
                 // channels' close would wait for them for good.
@@ -166,11 +178,8 @@ class OutboundFaultTest {
         }
     }
 
-    private static void interruptWhileStuck(TcpProxy proxy, AtomicBoolean stop, AtomicInteger published,
-            Set<Thread> publishers, Set<Thread> handlers, Set<Thread> servers, Set<Thread> settlers) {
-            assertThat(TestSupport.awaitTrue(() -> published.get() >= 4 && handlers.size() == 4 && servers.size() == 2,
-                    Duration.ofSeconds(20))).as("everything runs").isTrue();
-            proxy.pause();
+    private static void interruptWhileStuck(AtomicInteger published, Set<Thread> publishers, Set<Thread> handlers,
+            Set<Thread> servers, Set<Thread> settlers) {
             assertThat(TestSupport.awaitTrue(OutboundFaultTest::aWriteIsStuck, Duration.ofSeconds(10)))
                     .as("the writer is stuck in a socket write; published %s; threads %s", published.get(),
                             writerStacks()).isTrue();

@@ -9,8 +9,9 @@ import java.util.function.Consumer;
  * the sequence number serves the usual case without allocating; a message whose slot is still
  * taken by an older one (the broker confirms out of order across queues) goes to a side map.
  *
- * <p>Sequence numbers are added in increasing order by the connection's one writer thread; confirms remove them on amqp-client's reader thread; a failed write
- * or the close may remove them from other threads. Every removal is a compare-and-set, so each
+ * <p>Sequence numbers are added in increasing order by the connection's one writer thread;
+ * confirms remove them on amqp-client's reader thread; a failed write or the close may remove
+ * them from other threads. Every removal is a compare-and-set, so each
  * message is taken exactly once.
  */
 final class ConfirmTable {
