@@ -6,6 +6,7 @@
 module dev.warren {
     requires transitive com.rabbitmq.client;
     requires org.slf4j;
+    requires jdk.jfr;
 
     exports dev.warren;
 }

@@ -53,7 +53,7 @@ public final class BlockingChannel implements AutoCloseable {
     BlockingChannel(BlockingConnection connection, Channel raw, ConnectionOptions options) {
         this.connection = connection;
         this.parts = new ChannelParts(raw, options.connectionName(), connection.writer(), connection.gate(),
-                options.maxUnconfirmed(), options.publishTimeout(), options.operationTimeout());
+                options.maxUnconfirmed(), options.publishTimeout(), options.operationTimeout(), connection.telemetry());
         this.ctx = parts.context();
         this.scope = parts.scope();
         // It stays in its connection's set until closed by its owner or the connection, even when
@@ -612,6 +612,10 @@ public final class BlockingChannel implements AutoCloseable {
 
     ChannelContext context() {
         return ctx;
+    }
+
+    ChannelParts parts() {
+        return parts;
     }
 
     Scope scope() {

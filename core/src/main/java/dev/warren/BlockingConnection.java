@@ -9,6 +9,7 @@ import dev.warren.internal.CloseListeners;
 import dev.warren.internal.Closes;
 import dev.warren.internal.Connector;
 import dev.warren.internal.Offload;
+import dev.warren.internal.Telemetry;
 import dev.warren.internal.Writer;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -41,11 +42,17 @@ public final class BlockingConnection implements AutoCloseable {
     private final BlockedGate gate = new BlockedGate();
     private final Writer writer;
     private final CloseListeners closeListeners = new CloseListeners("warren-connection-on-close");
+    private final Telemetry telemetry;
+    private final Gauges gauges;
+    private final AtomicBoolean closeReported = new AtomicBoolean();
 
     BlockingConnection(Connection raw, ConnectionOptions options, Writer writer) {
         this.raw = raw;
         this.options = options;
         this.writer = writer;
+        this.telemetry = Telemetry.of(options.observer(), options.connectionName());
+        this.gauges = new Gauges(this, channels);
+        telemetry.connectionOpened(gauges);
         raw.addBlockedListener(new BlockedListener() {
             @Override
             public void handleBlocked(String reason) {
@@ -72,6 +79,18 @@ public final class BlockingConnection implements AutoCloseable {
         gate.unblock();
         // Its channels abandon what they queued as they hear of the close; nothing more is written.
         writer.stop();
+        reportClosed();
+    }
+
+    /** Tells the observer, once, that the connection is closed. */
+    private void reportClosed() {
+        if (closeReported.compareAndSet(false, true)) {
+            telemetry.connectionClosed(gauges);
+        }
+    }
+
+    Telemetry telemetry() {
+        return telemetry;
     }
 
     /**
@@ -242,6 +261,7 @@ public final class BlockingConnection implements AutoCloseable {
         }
         writer.stop();
         gate.unblock();
+        reportClosed();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -70,6 +70,36 @@ public final class ConnectionOptions implements Cloneable {
         }
     }
 
+    // Observability (issue 18)
+
+    private WarrenObserver observer;
+
+    /**
+     * Sets the observer that sees this connection's publishes, calls, deliveries, closes and
+     * gauges (for metrics and traces, e.g. {@code warren-micrometer}, {@code warren-opentelemetry}).
+     * Its methods run on Warren's and amqp-client's threads and must never block. Without one,
+     * Warren makes no observer calls and allocates nothing for them. Warren's JFR events
+     * ({@code dev.warren.*}) are there with or without an observer.
+     *
+     * @param observer the observer; its methods must not block
+     * @return a copy that reports to it
+     * @throws NullPointerException if {@code observer} is null
+     */
+    public ConnectionOptions withObserver(WarrenObserver observer) {
+        ConnectionOptions c = copy();
+        c.observer = Objects.requireNonNull(observer, "observer");
+        return c;
+    }
+
+    /**
+     * The observer set with {@link #withObserver}, or null.
+     *
+     * @return the observer, or null for none
+     */
+    public WarrenObserver observer() {
+        return observer;
+    }
+
     /**
      * Options for an AMQP URI ({@code amqp://} or {@code amqps://}, with user, password, host,
      * port and vhost as in {@code amqp://user:pass@host:5672/vhost}); everything else defaults.

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
  * The bridge between one amqp-client channel and the threads that use it: what it sends and what
@@ -57,6 +58,9 @@ public final class ChannelContext {
     private final String connectionName;
     private final Writer writer;
     private final Duration operationTimeout;
+    private final Telemetry telemetry;
+    /** What the close counts before it fails anything: pending operations and subtasks of the channel's parts. */
+    private final ConcurrentLinkedQueue<IntSupplier[]> closeCounts = new ConcurrentLinkedQueue<>();
     private final AtomicReference<ClosedException> closed = new AtomicReference<>();
     private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Consumer<ClosedException>> closeHooks = new ConcurrentLinkedQueue<>();
@@ -75,7 +79,14 @@ public final class ChannelContext {
      *        channel is aborted
      */
     public ChannelContext(Channel raw, String connectionName, Writer writer, Duration operationTimeout) {
+        this(raw, connectionName, writer, operationTimeout, Telemetry.NONE);
+    }
+
+    /** @param telemetry what the channel reports to (its connection's observer, JFR) */
+    public ChannelContext(Channel raw, String connectionName, Writer writer, Duration operationTimeout,
+            Telemetry telemetry) {
         this.raw = raw;
+        this.telemetry = telemetry;
         this.connectionName = connectionName;
         this.writer = writer;
         this.operationTimeout = operationTimeout;
@@ -88,6 +99,20 @@ public final class ChannelContext {
                 onShutdownSignal(s);
             }
         }
+    }
+
+    /** What this channel reports to. */
+    Telemetry telemetry() {
+        return telemetry;
+    }
+
+    /**
+     * Adds to what the close reports (if anything observes it): {@code operations} counts the
+     * part's pending operations, {@code subtasks} its running subtasks, both read when the close
+     * is recorded, before anything is failed or woken. Never blocks.
+     */
+    void countOnClose(IntSupplier operations, IntSupplier subtasks) {
+        closeCounts.add(new IntSupplier[] {operations, subtasks});
     }
 
     /** The amqp-client channel. */
@@ -155,6 +180,17 @@ public final class ChannelContext {
             return false;
         }
         rpcTimeouts.stop();
+        // Counted before anything is failed: woken waiters and cancelled subtasks leave at once.
+        boolean report = telemetry.closes();
+        int failed = 0;
+        int cancelled = 0;
+        if (report) {
+            failed = pending.size() + inFlight.size() + slot.getQueueLength();
+            for (IntSupplier[] c : closeCounts) {
+                failed += c[0].getAsInt();
+                cancelled += c[1].getAsInt();
+            }
+        }
         for (CompletableFuture<?> f : pending) {
             f.completeExceptionally(cause);
         }
@@ -166,6 +202,9 @@ public final class ChannelContext {
         Consumer<ClosedException> hook;
         while ((hook = closeHooks.poll()) != null) {
             hook.accept(cause);
+        }
+        if (report) {
+            telemetry.channelClosed(number(), cause, failed, cancelled);
         }
         return true;
     }

@@ -26,13 +26,20 @@ public final class ChannelParts {
      */
     public ChannelParts(Channel raw, String connectionName, Writer writer, BlockedGate gate, int maxUnconfirmed,
             Duration publishTimeout, Duration operationTimeout) {
-        this.ctx = new ChannelContext(raw, connectionName, writer, operationTimeout);
+        this(raw, connectionName, writer, gate, maxUnconfirmed, publishTimeout, operationTimeout, Telemetry.NONE);
+    }
+
+    /** As above, reporting to {@code telemetry} (its connection's observer, JFR). */
+    public ChannelParts(Channel raw, String connectionName, Writer writer, BlockedGate gate, int maxUnconfirmed,
+            Duration publishTimeout, Duration operationTimeout, Telemetry telemetry) {
+        this.ctx = new ChannelContext(raw, connectionName, writer, operationTimeout, telemetry);
         this.scope = new Scope("warren-ch" + raw.getChannelNumber());
         this.topology = new Topology(ctx);
         this.consumers = new Consumers(ctx);
         // Hooks run in this order on close: unconfirmed publishes fail before subtasks are cancelled.
         this.publisher = new Publisher(ctx, gate, maxUnconfirmed, publishTimeout);
         ctx.onClose(c -> scope.cancelAll());
+        ctx.countOnClose(() -> 0, scope::liveCount);
     }
 
     public ChannelContext context() {
@@ -65,6 +72,22 @@ public final class ChannelParts {
             }
         }
         return c;
+    }
+
+    /** Threads parked in publish on this channel. */
+    public int parkedInPublish() {
+        return publisher.parkedCount();
+    }
+
+    /** Threads parked in call on this channel. */
+    public int parkedInCall() {
+        RpcClient c = rpc.get();
+        return c == null ? 0 : c.pendingCount();
+    }
+
+    /** Threads parked in take, poll or iteration on this channel's subscriptions. */
+    public int parkedInTake() {
+        return consumers.parkedTakers();
     }
 
     /** The request/reply client if a call made it, else null. */

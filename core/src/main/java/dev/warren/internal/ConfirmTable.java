@@ -102,6 +102,17 @@ final class ConfirmTable {
         return c;
     }
 
+    /** Visits every message in the table, leaving it there (a count on close). */
+    void forEach(Consumer<Confirmation> each) {
+        for (int i = 0; i < ring.length(); i++) {
+            Confirmation c = ring.get(i);
+            if (c != null) {
+                each.accept(c);
+            }
+        }
+        overflow.values().forEach(each);
+    }
+
     /** Takes out every message, on any thread (the close). */
     void drain(Consumer<Confirmation> each) {
         for (int i = 0; i < ring.length(); i++) {

@@ -74,6 +74,7 @@ public final class Consumers {
     void register(SubscriptionImpl s) {
         if (!hooked.get() && hooked.compareAndSet(false, true)) {
             ctx.onClose(this::channelClosed);
+            ctx.countOnClose(this::parkedTakers, () -> 0);
         }
         live.add(s);
         // Added, then the close read: either the hook sees it or this sees the close.
@@ -89,6 +90,15 @@ public final class Consumers {
         for (SubscriptionImpl s : live) {
             s.channelClosed(cause);
         }
+    }
+
+    /** Threads parked in take, poll or iteration on this channel's subscriptions (a gauge). */
+    int parkedTakers() {
+        int n = 0;
+        for (SubscriptionImpl s : live) {
+            n += s.parkedTakers();
+        }
+        return n;
     }
 
     /**

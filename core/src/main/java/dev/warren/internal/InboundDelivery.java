@@ -146,6 +146,10 @@ public final class InboundDelivery implements Delivery, Outbound {
                     + name(state));
         }
         ctx.send(this);
+        Telemetry t = ctx.telemetry();
+        if (t.observer != null) {
+            t.settled(how == ACKED, how == NACKED_REQUEUE || how == REJECTED_REQUEUE);
+        }
     }
 
     /** On the writer thread: the ack, nack or reject. */

@@ -10,6 +10,7 @@ import dev.warren.PublishNackedException;
 import dev.warren.PublishTimeoutException;
 import dev.warren.UnroutableException;
 import dev.warren.WarrenException;
+import dev.warren.WarrenObserver;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -39,6 +40,7 @@ public final class Publisher {
     private static final int FLUSH_PERMITS = Integer.MAX_VALUE / 2;
 
     private final ChannelContext ctx;
+    private final Telemetry telemetry;
     private final Channel raw;
     private final BlockedGate gate;
     private final Duration defaultTimeout;
@@ -61,6 +63,7 @@ public final class Publisher {
      */
     public Publisher(ChannelContext ctx, BlockedGate gate, int maxUnconfirmed, Duration defaultTimeout) {
         this.ctx = ctx;
+        this.telemetry = ctx.telemetry();
         this.raw = ctx.raw();
         this.gate = gate;
         this.defaultTimeout = defaultTimeout;
@@ -81,6 +84,7 @@ public final class Publisher {
         });
         raw.addReturnListener(returned());
         ctx.onClose(this::failAll);
+        ctx.countOnClose(this::waitingPublishes, () -> 0);
         ctx.rpcUninterruptibly(new AMQP.Confirm.Select.Builder().build());
     }
 
@@ -118,11 +122,49 @@ public final class Publisher {
      */
     public void publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
             boolean mandatory, Duration timeout) throws InterruptedException {
+        if (telemetry.publishes()) {
+            publishObserved(exchange, routingKey, props, body, mandatory, timeout);
+            return;
+        }
         long deadline = deadline(timeout);
         Confirmation c = send(exchange, routingKey, props, body, mandatory, deadline, timeout, null);
         RuntimeException failure = outcome(c, timeout);
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /**
+     * {@link #publish} as the observer and JFR see it: timed from the call to the outcome, the
+     * tracing hook's headers sent in place of the message's own.
+     */
+    private void publishObserved(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
+            boolean mandatory, Duration timeout) throws InterruptedException {
+        long start = System.nanoTime();
+        PublishEvent e = Telemetry.publishEvent();
+        WarrenObserver.Operation op = null;
+        AMQP.BasicProperties sent = props;
+        if (telemetry.traces) {
+            Map<String, Object> headers = Telemetry.copy(props.getHeaders());
+            op = telemetry.startPublish(exchange, routingKey, headers);
+            sent = props.builder().headers(headers).build();
+        }
+        WarrenObserver.Outcome outcome = WarrenObserver.Outcome.ACK;
+        Throwable failure = null;
+        try {
+            long deadline = deadline(timeout);
+            Confirmation c = send(exchange, routingKey, sent, body, mandatory, deadline, timeout, null);
+            RuntimeException f = outcome(c, timeout);
+            if (f != null) {
+                throw f;
+            }
+        } catch (InterruptedException | RuntimeException | Error x) {
+            failure = x;
+            outcome = Telemetry.outcomeOf(x);
+            throw x;
+        } finally {
+            telemetry.published(ctx.number(), e, op, exchange, routingKey, body.length, outcome, failure,
+                    System.nanoTime() - start);
         }
     }
 
@@ -364,5 +406,21 @@ public final class Publisher {
         timeouts.stop();
         room.release(FLUSH_PERMITS);
         unconfirmed.drain(unsettled -> unsettled.complete(closed));
+    }
+
+    /** Publishes waiting for a confirm or for room, calls' requests left out (they count as calls). */
+    private int waitingPublishes() {
+        int[] n = {room.getQueueLength()};
+        unconfirmed.forEach(c -> {
+            if (c.onFailure == null) {
+                n[0]++;
+            }
+        });
+        return n[0];
+    }
+
+    /** Publishers parked waiting for a confirm or for room (a gauge: read on demand, not counted per message). */
+    int parkedCount() {
+        return Math.max(0, unconfirmedCount()) + room.getQueueLength();
     }
 }

@@ -11,7 +11,9 @@ import dev.warren.Message;
 import dev.warren.PublishTimeoutException;
 import dev.warren.RpcTimeoutException;
 import dev.warren.UnroutableException;
+import dev.warren.WarrenObserver;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,6 +85,36 @@ public final class RpcClient {
      */
     public Delivery call(String exchange, String routingKey, Message request, Duration timeout)
             throws InterruptedException {
+        Telemetry t = ctx.telemetry();
+        if (t.calls()) {
+            return callObserved(t, exchange, routingKey, request, timeout);
+        }
+        return call(exchange, routingKey, request, timeout, null);
+    }
+
+    /** {@link #call} as the observer and JFR see it, timed from the call to its outcome. */
+    private Delivery callObserved(Telemetry t, String exchange, String routingKey, Message request, Duration timeout)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        CallEvent e = Telemetry.callEvent();
+        WarrenObserver.Operation[] op = t.traces ? new WarrenObserver.Operation[1] : null;
+        WarrenObserver.Outcome outcome = WarrenObserver.Outcome.REPLY;
+        Throwable failure = null;
+        try {
+            return call(exchange, routingKey, request, timeout, op);
+        } catch (InterruptedException | RuntimeException | Error x) {
+            failure = x;
+            outcome = Telemetry.outcomeOf(x);
+            throw x;
+        } finally {
+            t.called(ctx.number(), e, op == null ? null : op[0], exchange, routingKey, outcome, failure,
+                    System.nanoTime() - start);
+        }
+    }
+
+    /** @param traced where the tracing hook's operation goes, or null when there is no hook */
+    private Delivery call(String exchange, String routingKey, Message request, Duration timeout,
+            WarrenObserver.Operation[] traced) throws InterruptedException {
         checkName(exchange, "exchange name");
         checkName(routingKey, "routing key");
         Objects.requireNonNull(request, "request");
@@ -111,7 +143,13 @@ public final class RpcClient {
                 throw closed.forCaller();
             }
             timeouts.register(deadline);
-            AMQP.BasicProperties withReply = props.builder().replyTo(REPLY_TO).correlationId(id).build();
+            AMQP.BasicProperties.Builder b = props.builder().replyTo(REPLY_TO).correlationId(id);
+            if (traced != null) {
+                Map<String, Object> headers = Telemetry.copy(props.getHeaders());
+                traced[0] = ctx.telemetry().startCall(exchange, routingKey, headers);
+                b.headers(headers);
+            }
+            AMQP.BasicProperties withReply = b.build();
             Confirmation sent;
             try {
                 sent = publisher.send(exchange, routingKey, withReply, request.body(), true, deadline, timeout, call);
@@ -175,6 +213,7 @@ public final class RpcClient {
                 hooked = true;
                 timeouts.start();
                 ctx.onClose(this::failAll);
+                ctx.countOnClose(calls::size, () -> 0);
                 ctx.raw().addReturnListener(this::returned);
             }
             String tag = ConsumerRouter.newTag();

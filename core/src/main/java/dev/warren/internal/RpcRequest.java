@@ -2,6 +2,7 @@ package dev.warren.internal;
 
 import com.rabbitmq.client.Command;
 import com.rabbitmq.client.Method;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -38,6 +39,12 @@ public final class RpcRequest extends OneShot implements Outbound {
     /** On amqp-client's reader (or the closing thread): the next method goes back to the writer. */
     private void replied(Command reply, Throwable failure) {
         if (failure != null) {
+            ShutdownSignalException closing = Closes.signalOf(failure);
+            if (closing != null && ctx.closedCause() == null) {
+                // amqp-client fails the method before it tells the channel's listeners: recorded
+                // now, the close counts this method among the operations it failed.
+                ctx.shutdown(Closes.from(closing, ctx.number(), ctx.connectionName()));
+            }
             complete(failure);
         } else if (stage < methods.length - 1) {
             stage++;

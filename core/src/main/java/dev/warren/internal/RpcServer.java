@@ -3,6 +3,7 @@ package dev.warren.internal;
 import com.rabbitmq.client.AMQP;
 import dev.warren.ClosedException;
 import dev.warren.Delivery;
+import dev.warren.DeliveryHandler;
 import dev.warren.Message;
 import dev.warren.RequestHandler;
 import dev.warren.ServeOptions;
@@ -31,7 +32,12 @@ public final class RpcServer {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(handler, "handler");
         boolean errorReplies = options.errorReplies();
-        requests.handle(options.concurrency(), d -> answer(publisher, d, handler, errorReplies), false);
+        DeliveryHandler answering = d -> answer(publisher, d, handler, errorReplies);
+        if (requests instanceof SubscriptionImpl own) {
+            own.handle(options.concurrency(), answering, false, true);
+        } else {
+            requests.handle(options.concurrency(), answering, false);
+        }
     }
 
     private static void answer(Publisher publisher, Delivery request, RequestHandler handler, boolean errorReplies)

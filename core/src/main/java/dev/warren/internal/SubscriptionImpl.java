@@ -10,6 +10,7 @@ import dev.warren.ConsumerCancelledException;
 import dev.warren.Delivery;
 import dev.warren.DeliveryHandler;
 import dev.warren.Subscription;
+import dev.warren.WarrenObserver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -72,6 +73,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
 
     private final Consumers owner;
     private final ChannelContext ctx;
+    private final Telemetry telemetry;
     private final Scope scope;
     private final String queue;
     private final boolean autoAck;
@@ -93,6 +95,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
             String consumerTag) {
         this.owner = owner;
         this.ctx = ctx;
+        this.telemetry = ctx.telemetry();
         this.scope = scope;
         this.queue = queue;
         this.autoAck = options.autoAck();
@@ -117,6 +120,9 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         prev.setNext(d);
         if (waiters != null) {
             signalOne();
+        }
+        if (telemetry.observer != null) {
+            telemetry.delivered(queue);
         }
     }
 
@@ -244,7 +250,41 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 return d;
             }
         }
+        if (Jfr.on(Jfr.TAKE)) {
+            return awaitNextRecorded(timed, nanos);
+        }
         return awaitNext(timed, nanos);
+    }
+
+    /** {@link #awaitNext} with a JFR event for the time blocked. */
+    private InboundDelivery awaitNextRecorded(boolean timed, long nanos) throws InterruptedException {
+        TakeEvent e = new TakeEvent();
+        e.begin();
+        String outcome = "closed";
+        try {
+            InboundDelivery d = awaitNext(timed, nanos);
+            outcome = d == null ? "timeout" : d == CLOSED_BY_APP ? "closed" : "delivery";
+            return d;
+        } catch (ConsumerCancelledException x) {
+            outcome = "cancelled";
+            throw x;
+        } catch (InterruptedException x) {
+            outcome = "interrupted";
+            throw x;
+        } finally {
+            telemetry.took(ctx.number(), e, queue, outcome);
+        }
+    }
+
+    /** Threads parked in take, poll or iteration right now (a gauge: the stack of waiters, walked). */
+    int parkedTakers() {
+        int n = 0;
+        for (Waiter w = waiters; w != null; w = w.next) {
+            if (w.state == Waiter.WAITING) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private InboundDelivery awaitNext(boolean timed, long nanos) throws InterruptedException {
@@ -443,13 +483,22 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     @Override
     public void handle(int concurrency, DeliveryHandler handler, boolean requeueOnFailure)
             throws InterruptedException {
+        handle(concurrency, handler, requeueOnFailure, false);
+    }
+
+    /**
+     * As {@link #handle(int, DeliveryHandler, boolean)}; {@code serve} tells observers that the
+     * deliveries are requests of {@code serve()}.
+     */
+    void handle(int concurrency, DeliveryHandler handler, boolean requeueOnFailure, boolean serve)
+            throws InterruptedException {
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1, not " + concurrency);
         }
         Objects.requireNonNull(handler, "handler");
         // Its handlers are subtasks: the scope's rule on who may fork holds for handle() too.
         scope.ensureMayFork("handle deliveries of queue '" + queue + "'");
-        HandleRun run = new HandleRun(concurrency, handler, requeueOnFailure);
+        HandleRun run = new HandleRun(concurrency, handler, requeueOnFailure, serve);
         boolean cancelRunning = false;
         try {
             for (;;) {
@@ -507,13 +556,15 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         final Semaphore permits;
         final DeliveryHandler handler;
         final boolean requeueOnFailure;
+        final boolean serve;
         final Set<Thread> running = ConcurrentHashMap.newKeySet();
         volatile boolean cancelled;
 
-        HandleRun(int concurrency, DeliveryHandler handler, boolean requeueOnFailure) {
+        HandleRun(int concurrency, DeliveryHandler handler, boolean requeueOnFailure, boolean serve) {
             this.permits = new Semaphore(concurrency);
             this.handler = handler;
             this.requeueOnFailure = requeueOnFailure;
+            this.serve = serve;
         }
 
         void cancel() {
@@ -531,7 +582,11 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 me.interrupt();
             }
             try {
-                handler.handle(d);
+                if (telemetry.handles()) {
+                    observed(d);
+                } else {
+                    handler.handle(d);
+                }
                 if (!d.isSettled()) {
                     d.ack();
                 }
@@ -540,6 +595,27 @@ public final class SubscriptionImpl implements Subscription, Consumer {
             } finally {
                 running.remove(me);
                 permits.release();
+            }
+        }
+
+        /** The handler's run with its JFR event and its trace operation (which is current during the run). */
+        private void observed(InboundDelivery d) throws Exception {
+            HandleEvent e = null;
+            if (Jfr.on(Jfr.HANDLE)) {
+                e = new HandleEvent();
+                e.begin();
+            }
+            WarrenObserver.Operation op = telemetry.startHandle(queue, d, serve);
+            WarrenObserver.Outcome outcome = WarrenObserver.Outcome.ACK;
+            Throwable failure = null;
+            try {
+                handler.handle(d);
+            } catch (Exception | Error x) {
+                failure = x;
+                outcome = Telemetry.outcomeOf(x);
+                throw x;
+            } finally {
+                telemetry.handled(ctx.number(), e, op, queue, serve, d.redelivered(), outcome, failure);
             }
         }
 

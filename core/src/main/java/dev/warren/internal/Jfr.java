@@ -1,0 +1,34 @@
+package dev.warren.internal;
+
+import jdk.jfr.EventType;
+
+/**
+ * Warren's JFR event types, looked up once, so that the hot paths ask whether an event is on
+ * with one read of a cached flag before doing any work for it (no event object is made while
+ * no recording wants it).
+ */
+final class Jfr {
+    static final EventType PUBLISH = type(PublishEvent.class);
+    static final EventType CALL = type(CallEvent.class);
+    static final EventType TAKE = type(TakeEvent.class);
+    static final EventType HANDLE = type(HandleEvent.class);
+    static final EventType CHANNEL_CLOSED = type(ChannelClosedEvent.class);
+    static final EventType CONNECTION_LOST = type(ConnectionLostEvent.class);
+    static final EventType RECOVERED = type(RecoveredEvent.class);
+
+    private Jfr() {}
+
+    /** Whether a recording wants events of this type now. */
+    static boolean on(EventType type) {
+        return type != null && type.isEnabled();
+    }
+
+    private static EventType type(Class<? extends jdk.jfr.Event> c) {
+        try {
+            return EventType.getEventType(c);
+        } catch (RuntimeException | Error e) {
+            // A VM without the flight recorder: the events are never on.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.warren.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/** JFR event {@code dev.warren.Publish}: a confirmed publish, from the call to its outcome (the confirm, a return, a timeout or the close). */
+@Name("dev.warren.Publish")
+@Label("Publish")
+@Category("Warren")
+@Description("A confirmed publish, from the call to its outcome (the confirm, a return, a timeout or the close)")
+@StackTrace(false)
+final class PublishEvent extends jdk.jfr.Event {
+    @Label("Connection")
+    String connection;
+
+    @Label("Channel")
+    int channel;
+
+    @Label("Exchange")
+    String exchange;
+
+    @Label("Routing Key")
+    String routingKey;
+
+    @Label("Size")
+    @Description("Body size")
+    @DataAmount(DataAmount.BYTES) int size;
+
+    @Label("Outcome")
+    @Description("ack, nack, return, timeout, closed, interrupted or failed")
+    String outcome;
+}

@@ -1,0 +1,26 @@
+package dev.warren.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+
+/** JFR event {@code dev.warren.Take}: a take or poll on a subscription that had to wait: the time the thread was blocked. */
+@Name("dev.warren.Take")
+@Label("Take")
+@Category("Warren")
+@Description("A take or poll on a subscription that had to wait: the time the thread was blocked")
+final class TakeEvent extends jdk.jfr.Event {
+    @Label("Connection")
+    String connection;
+
+    @Label("Channel")
+    int channel;
+
+    @Label("Queue")
+    String queue;
+
+    @Label("Outcome")
+    @Description("delivery, timeout, closed, cancelled or interrupted")
+    String outcome;
+}
