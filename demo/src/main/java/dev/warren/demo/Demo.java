@@ -44,6 +44,8 @@ public final class Demo {
     private final PrintStream out;
     private final RabbitBroker broker;
     private final AtomicBoolean cleaned = new AtomicBoolean();
+    /** Every connection of the tour reports to these meters; the summary at the end reads them. */
+    private final MetricsSummary metrics = new MetricsSummary();
 
     Demo(PrintStream out, RabbitBroker broker) {
         this.out = out;
@@ -62,7 +64,8 @@ public final class Demo {
         long start = System.nanoTime();
         out.println("Warren demo, using " + broker);
         try {
-            ConnectionOptions options = ConnectionOptions.of(broker.uri()).withConnectionName(CONNECTION_NAME);
+            ConnectionOptions options = ConnectionOptions.of(broker.uri()).withConnectionName(CONNECTION_NAME)
+                    .withObserver(metrics.observer());
             BlockingConnection conn = Warren.connect(options);
             try (BlockingChannel ch = conn.openChannel()) {
                 topology(ch);
@@ -76,6 +79,7 @@ public final class Demo {
         } finally {
             cleanUp();
         }
+        metrics.print(out);
         out.printf("%nDone in %.1f s. Nothing was left on the broker.%n", seconds(start));
     }
 
@@ -173,7 +177,7 @@ public final class Demo {
         admin.addUser(LIMITED_USER, "demo-password", "", ".*", ".*");
         say("user '%s' may write and read, but not configure (declare)", LIMITED_USER);
         try (BlockingConnection conn = Warren.connect(ConnectionOptions.of(asUser(broker.uri(), LIMITED_USER,
-                "demo-password")).withConnectionName("warren-demo-limited"))) {
+                "demo-password")).withConnectionName("warren-demo-limited").withObserver(metrics.observer()))) {
             BlockingChannel ch = conn.openChannel();
             CountDownLatch siblingsStarted = new CountDownLatch(3);
             Subtask<Integer> publisher = ch.fork(() -> {

@@ -38,7 +38,10 @@ class DemoTest {
                 .contains("the connection carries on")
                 .contains("join() threw ConnectionClosedException: 320 CONNECTION_FORCED")
                 .contains("the take(): threw ConnectionClosedException 320 CONNECTION_FORCED")
-                .contains("Nothing was left on the broker");
+                .contains("Nothing was left on the broker")
+                .containsPattern("publishes: \\d+ \\(ack \\d+.*\\); confirm latency \\(acked\\) p50 [0-9.]+ ms, p99 [0-9.]+ ms")
+                .containsPattern("calls: +101 \\(reply 101\\)")
+                .containsPattern("channel closes by reply code: .*403 x1");
 
         try (BlockingConnection conn = Warren.connect(broker.uri())) {
             for (String queue : new String[] {Demo.ORDERS, Demo.PRICES, Demo.FORBIDDEN}) {
