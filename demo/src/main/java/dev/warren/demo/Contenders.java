@@ -14,6 +14,14 @@ public final class Contenders {
     /** publish-queue and publish-client-bound: confirmed publishes, 1 to 10000 Warren threads. */
     static final Sides<PublishSetup> PUBLISH = Sides.of(new RawPublish(), new WarrenPublish());
 
+    /** publish-overhead/jfr: Warren with nothing observing (the "raw" column) and with a JFR recording on. */
+    static final Sides<PublishSetup> PUBLISH_JFR = Sides.of(new WarrenPublish(), new WarrenPublish(
+            WarrenPublish.Observed.JFR));
+
+    /** publish-overhead/metrics: Warren with nothing observing and with warren-micrometer's meters. */
+    static final Sides<PublishSetup> PUBLISH_METRICS = Sides.of(new WarrenPublish(), new WarrenPublish(
+            WarrenPublish.Observed.METRICS));
+
     /** consume: take and ack a prefilled queue at prefetch 100 and 1000. */
     static final Sides<ConsumeSetup> CONSUME = Sides.of(new RawConsume(), new WarrenConsume());
 

@@ -1,7 +1,10 @@
 package dev.warren.demo;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * publish-queue and publish-client-bound: confirmed publishing of transient messages, either
@@ -19,9 +22,19 @@ final class PublishScenario implements Scenario {
     /** The queue to purge between runs and delete at the end, or null. */
     private final String queue;
     private final BenchOptions options;
+    /** The contenders of each row group, by the name it adds to the row key ("" for none). */
+    private final Map<String, Sides<PublishSetup>> variants;
+    private final List<Integer> threads;
 
     private PublishScenario(BrokerFixture fixture, String name, String exchange, String routingKey, String queue,
                             BenchOptions options) {
+        this(fixture, name, exchange, routingKey, queue, options, Map.of("", Contenders.PUBLISH), THREADS);
+    }
+
+    private PublishScenario(BrokerFixture fixture, String name, String exchange, String routingKey, String queue,
+                            BenchOptions options, Map<String, Sides<PublishSetup>> variants, List<Integer> threads) {
+        this.variants = variants;
+        this.threads = threads;
         this.fixture = fixture;
         this.name = name;
         this.exchange = exchange;
@@ -40,12 +53,34 @@ final class PublishScenario implements Scenario {
                 BrokerFixture.uniqueName("bound-to-nothing"), null, options);
     }
 
+    /**
+     * publish-overhead: publish-client-bound with Warren on both sides, nothing observing on
+     * the "raw" side, a JFR recording or warren-micrometer's meters on the "warren" side.
+     */
+    static PublishScenario overhead(BrokerFixture fixture, BenchOptions options) {
+        Map<String, Sides<PublishSetup>> variants = new LinkedHashMap<>();
+        variants.put("jfr", Contenders.PUBLISH_JFR);
+        variants.put("metrics", Contenders.PUBLISH_METRICS);
+        return new PublishScenario(fixture, "publish-overhead", "amq.direct",
+                BrokerFixture.uniqueName("bound-to-nothing"), null, options, variants, List.of(100, 1000));
+    }
+
     @Override
     public List<Row<?>> rows() {
+        List<Row<?>> rows = new ArrayList<>();
+        variants.forEach((variant, sides) -> {
+            for (int t : threads) {
+                rows.add(row(variant.isEmpty() ? name : name + "/" + variant, sides, t));
+            }
+        });
+        return rows;
+    }
+
+    private Row<?> row(String prefix, Sides<PublishSetup> sides, int threads) {
         byte[] body = new byte[options.size()];
-        return THREADS.stream().<Row<?>>map(threads -> new ThroughputRow<>(
-                name + "/threads=" + threads,
-                Contenders.PUBLISH,
+        return new ThroughputRow<>(
+                prefix + "/threads=" + threads,
+                sides,
                 new ThroughputRow.Stage<PublishSetup>() {
                     @Override
                     public PublishSetup before(Duration length) {
@@ -59,11 +94,18 @@ final class PublishScenario implements Scenario {
                         }
                     }
                 },
-                options)).toList();
+                options);
     }
 
     @Override
     public String note() {
+        if (!variants.containsKey("")) {
+            return name + ": publish-client-bound (to amq.direct, bound to nothing, " + options.size()
+                    + "-byte messages) with Warren on both sides: the 'raw' column is Warren with no observer and no"
+                    + " JFR recording, the 'warren' column Warren with a JFR recording of the default settings and"
+                    + " dev.warren.* on (rows /jfr) or with warren-micrometer's WarrenMetrics in a SimpleMeterRegistry"
+                    + " (rows /metrics); warren/raw is the throughput with it on over the throughput with both off.";
+        }
         String where = queue != null ? "into one classic queue (purged between runs)"
                 : "to amq.direct with a routing key bound to nothing (confirmed at once, no queue)";
         return name + ": confirmed publishes/s of transient " + options.size() + "-byte messages " + where

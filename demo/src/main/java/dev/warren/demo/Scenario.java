@@ -19,6 +19,7 @@ interface Scenario extends AutoCloseable {
         return switch (name) {
             case "publish-queue" -> PublishScenario.toQueue(fixture, options);
             case "publish-client-bound" -> PublishScenario.clientBound(fixture, options);
+            case "publish-overhead" -> PublishScenario.overhead(fixture, options);
             case "consume" -> new ConsumeScenario(fixture, options);
             case "rpc" -> RpcScenario.start(fixture, options);
             case "waiters" -> new WaitersScenario(fixture, options);

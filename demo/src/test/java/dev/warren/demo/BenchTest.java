@@ -32,4 +32,24 @@ class BenchTest {
         assertThat(lines.subList(1, lines.size()))
                 .allSatisfy(line -> assertThat(Double.parseDouble(line.split(",", -1)[1])).isPositive());
     }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void overheadScenarioRunsWarrenWithJfrAndWithMetricsAgainstBothOff(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("overhead.csv");
+
+        Bench.main(new String[] {"--seconds=0.5", "--warmup=0", "--reps=1", "--scenarios=publish-overhead",
+            "--csv=" + csv});
+
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines.subList(1, lines.size()))
+                .extracting(line -> line.split(",", -1)[0])
+                .containsExactly("publish-overhead/jfr/threads=100", "publish-overhead/jfr/threads=1000",
+                        "publish-overhead/metrics/threads=100", "publish-overhead/metrics/threads=1000");
+        assertThat(lines.subList(1, lines.size())).allSatisfy(line -> {
+            String[] f = line.split(",", -1);
+            assertThat(Double.parseDouble(f[1])).isPositive();
+            assertThat(Double.parseDouble(f[2])).isPositive();
+        });
+    }
 }
