@@ -14,7 +14,7 @@ import java.util.Map;
  * close). They must be quick and must <em>never block</em>: a method that waits stalls every
  * confirm, delivery and reply of the connection. Any of them may run concurrently with any
  * other. A method that throws does not change the operation it observes; its exception is
- * dropped.
+ * logged as a warning and dropped.
  *
  * <p><b>Cost.</b> Without an observer (and without a JFR recording) Warren makes none of these
  * calls and allocates nothing for them. With one, the metric methods cost one call each; the

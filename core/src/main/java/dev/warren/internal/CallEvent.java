@@ -10,13 +10,7 @@ import jdk.jfr.Name;
 @Label("Call")
 @Category("Warren")
 @Description("A request/reply call, from the call to its reply or failure")
-final class CallEvent extends jdk.jfr.Event {
-    @Label("Connection")
-    String connection;
-
-    @Label("Channel")
-    int channel;
-
+final class CallEvent extends ChannelEvent {
     @Label("Exchange")
     String exchange;
 

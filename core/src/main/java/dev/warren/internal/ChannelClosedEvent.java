@@ -10,13 +10,7 @@ import jdk.jfr.Name;
 @Label("Channel Closed")
 @Category("Warren")
 @Description("A channel closed, by the broker, the application, its connection or Warren")
-final class ChannelClosedEvent extends jdk.jfr.Event {
-    @Label("Connection")
-    String connection;
-
-    @Label("Channel")
-    int channel;
-
+final class ChannelClosedEvent extends ChannelEvent {
     @Label("Reply Code")
     int replyCode;
 

@@ -12,13 +12,7 @@ import jdk.jfr.StackTrace;
 @Category("Warren")
 @Description("One run of a handle() or serve() handler on one delivery")
 @StackTrace(false)
-final class HandleEvent extends jdk.jfr.Event {
-    @Label("Connection")
-    String connection;
-
-    @Label("Channel")
-    int channel;
-
+final class HandleEvent extends ChannelEvent {
     @Label("Queue")
     String queue;
 

@@ -13,13 +13,7 @@ import jdk.jfr.StackTrace;
 @Category("Warren")
 @Description("A confirmed publish, from the call to its outcome (the confirm, a return, a timeout or the close)")
 @StackTrace(false)
-final class PublishEvent extends jdk.jfr.Event {
-    @Label("Connection")
-    String connection;
-
-    @Label("Channel")
-    int channel;
-
+final class PublishEvent extends ChannelEvent {
     @Label("Exchange")
     String exchange;
 

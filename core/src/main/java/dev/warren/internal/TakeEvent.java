@@ -10,13 +10,7 @@ import jdk.jfr.Name;
 @Label("Take")
 @Category("Warren")
 @Description("A take or poll on a subscription that had to wait: the time the thread was blocked")
-final class TakeEvent extends jdk.jfr.Event {
-    @Label("Connection")
-    String connection;
-
-    @Label("Channel")
-    int channel;
-
+final class TakeEvent extends ChannelEvent {
     @Label("Queue")
     String queue;
 

@@ -13,6 +13,7 @@ import dev.warren.WarrenObserver.Outcome;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -267,36 +268,18 @@ public final class Telemetry {
                 e.commit();
             }
         }
-        if (observer != null) {
-            try {
-                observer.channelClosed(c.replyCode(), c.replyText(), c.failedMethod(), c.initiatedByBroker(),
-                        failedOperations, cancelledSubtasks);
-            } catch (RuntimeException x) {
-                dropped("channelClosed", x);
-            }
-        }
+        tell("channelClosed", o -> o.channelClosed(c.replyCode(), c.replyText(), c.failedMethod(),
+                c.initiatedByBroker(), failedOperations, cancelledSubtasks));
     }
 
     /** The connection opened: the observer gets its gauges. */
     public void connectionOpened(ConnectionStats stats) {
-        if (observer != null) {
-            try {
-                observer.connectionOpened(stats);
-            } catch (RuntimeException x) {
-                dropped("connectionOpened", x);
-            }
-        }
+        tell("connectionOpened", o -> o.connectionOpened(stats));
     }
 
     /** The connection closed. */
     public void connectionClosed(ConnectionStats stats) {
-        if (observer != null) {
-            try {
-                observer.connectionClosed(stats);
-            } catch (RuntimeException x) {
-                dropped("connectionClosed", x);
-            }
-        }
+        tell("connectionClosed", o -> o.connectionClosed(stats));
     }
 
     /** For connection recovery: a connection it will replace was lost. */
@@ -310,13 +293,7 @@ public final class Telemetry {
                 e.commit();
             }
         }
-        if (observer != null) {
-            try {
-                observer.connectionLost(connection, cause);
-            } catch (RuntimeException x) {
-                dropped("connectionLost", x);
-            }
-        }
+        tell("connectionLost", o -> o.connectionLost(connection, cause));
     }
 
     /** For connection recovery: a new connection replaced a lost one. */
@@ -330,11 +307,16 @@ public final class Telemetry {
                 e.commit();
             }
         }
+        tell("recovered", o -> o.recovered(connection, attempts, outage));
+    }
+
+    /** For the rare events (opens, closes, recoveries): tells the observer, if there is one. */
+    private void tell(String method, Consumer<WarrenObserver> call) {
         if (observer != null) {
             try {
-                observer.recovered(connection, attempts, outage);
+                call.accept(observer);
             } catch (RuntimeException x) {
-                dropped("recovered", x);
+                dropped(method, x);
             }
         }
     }
