@@ -108,17 +108,12 @@ public final class Telemetry {
     /** A publish ended: commits its event, tells the observer, ends its trace operation. */
     void published(int channel, PublishEvent e, Operation op, String exchange, String routingKey, int size,
             Outcome outcome, Throwable failure, long nanos) {
-        if (e != null) {
-            e.end();
-            if (e.shouldCommit()) {
-                e.connection = connection;
-                e.channel = channel;
-                e.exchange = exchange;
-                e.routingKey = routingKey;
-                e.size = size;
-                e.outcome = outcome.tag();
-                e.commit();
-            }
+        if (e != null && ending(e, channel)) {
+            e.exchange = exchange;
+            e.routingKey = routingKey;
+            e.size = size;
+            e.outcome = outcome.tag();
+            e.commit();
         }
         if (observer != null) {
             try {
@@ -133,16 +128,11 @@ public final class Telemetry {
     /** A call ended. */
     void called(int channel, CallEvent e, Operation op, String exchange, String routingKey, Outcome outcome,
             Throwable failure, long nanos) {
-        if (e != null) {
-            e.end();
-            if (e.shouldCommit()) {
-                e.connection = connection;
-                e.channel = channel;
-                e.exchange = exchange;
-                e.routingKey = routingKey;
-                e.outcome = outcome.tag();
-                e.commit();
-            }
+        if (e != null && ending(e, channel)) {
+            e.exchange = exchange;
+            e.routingKey = routingKey;
+            e.outcome = outcome.tag();
+            e.commit();
         }
         if (observer != null) {
             try {
@@ -152,6 +142,17 @@ public final class Telemetry {
             }
         }
         end(op, outcome, failure);
+    }
+
+    /** Ends a duration event; whether the recording wants it, then with its connection and channel set. */
+    private boolean ending(ChannelEvent e, int channel) {
+        e.end();
+        if (!e.shouldCommit()) {
+            return false;
+        }
+        e.connection = connection;
+        e.channel = channel;
+        return true;
     }
 
     /** How an operation that threw {@code t} ended. */
@@ -200,10 +201,7 @@ public final class Telemetry {
 
     /** A blocked take ended. */
     void took(int channel, TakeEvent e, String queue, String outcome) {
-        e.end();
-        if (e.shouldCommit()) {
-            e.connection = connection;
-            e.channel = channel;
+        if (ending(e, channel)) {
             e.queue = queue;
             e.outcome = outcome;
             e.commit();
@@ -230,17 +228,12 @@ public final class Telemetry {
     /** A handler run ended. */
     void handled(int channel, HandleEvent e, Operation op, String queue, boolean serve, boolean redelivered,
             Outcome outcome, Throwable failure) {
-        if (e != null) {
-            e.end();
-            if (e.shouldCommit()) {
-                e.connection = connection;
-                e.channel = channel;
-                e.queue = queue;
-                e.serve = serve;
-                e.redelivered = redelivered;
-                e.outcome = outcome.tag();
-                e.commit();
-            }
+        if (e != null && ending(e, channel)) {
+            e.queue = queue;
+            e.serve = serve;
+            e.redelivered = redelivered;
+            e.outcome = outcome.tag();
+            e.commit();
         }
         end(op, outcome, failure);
     }
@@ -255,6 +248,7 @@ public final class Telemetry {
     /** A channel closed; on the closing thread. */
     void channelClosed(int channel, ClosedException c, int failedOperations, int cancelledSubtasks) {
         if (Jfr.on(Jfr.CHANNEL_CLOSED)) {
+            // An instant event: not begun or ended, so no duration.
             ChannelClosedEvent e = new ChannelClosedEvent();
             if (e.shouldCommit()) {
                 e.connection = connection;
