@@ -1,0 +1,41 @@
+package dev.warren.testing;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One {@code jdk.VirtualThreadPinned} event: a virtual thread that parked while it could not
+ * leave its carrier (on Java 21: inside {@code synchronized}, a native frame or a class
+ * initializer).
+ *
+ * @param start when the pinned park began (JFR's clock)
+ * @param duration how long it parked pinned
+ * @param frames the stack, innermost first, as {@code class.method}
+ */
+record Pin(Instant start, Duration duration, List<String> frames) {
+    private static final List<String> JDK_PACKAGES = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
+
+    /** The innermost frame outside the JDK: whoever holds the monitor, or the code that parked. */
+    String site() {
+        for (String f : frames) {
+            if (JDK_PACKAGES.stream().noneMatch(f::startsWith)) {
+                return f;
+            }
+        }
+        return frames.isEmpty() ? "(no stack)" : frames.getLast();
+    }
+
+    /** The first {@code depth} frames below the JDK's own park machinery, for a report. */
+    List<String> top(int depth) {
+        int from = 0;
+        while (from < frames.size() && (frames.get(from).startsWith("java.lang.VirtualThread.")
+                || frames.get(from).startsWith("jdk.internal.misc."))) {
+            from++;
+        }
+        if (from == frames.size()) {
+            from = 0;
+        }
+        return frames.subList(from, Math.min(frames.size(), from + depth));
+    }
+}

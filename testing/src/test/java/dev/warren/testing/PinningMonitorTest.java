@@ -1,0 +1,138 @@
+package dev.warren.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherConfig;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * The pinning check can fail: deliberate pins in a fixture class, run here through the JUnit
+ * Platform with the check switched on, fail it and name the test and the frame that pinned.
+ */
+@Timeout(60)
+class PinningMonitorTest {
+    /** How long each deliberate pin parks. */
+    static final Duration PIN = Duration.ofMillis(20);
+
+    /** What a fixture run failed with, and how many pins came through during it. */
+    private record Outcome(List<Throwable> failures, long pins) {}
+
+    @Test
+    void aSynchronizedSleepInAVirtualThreadFailsItsTest() throws Exception {
+        assumeTrue(Runtime.version().feature() < 24, "from Java 24 a monitor no longer pins (JEP 491)");
+        List<Throwable> failures = run("synchronizedSleep", Map.of()).failures();
+        assertThat(failures).singleElement().satisfies(e -> assertThat(e).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("pinned their carrier")
+                .hasMessageContaining("synchronizedSleep()")
+                .hasMessageContaining("pinned at " + DeliberatePin.class.getName() + ".lambda$synchronizedSleep"));
+    }
+
+    @Test
+    void aClassInitializerThatSleepsInAVirtualThreadFailsItsTest() throws Exception {
+        // A class initializer pins on every Java version, so this runs on 25 as well.
+        List<Throwable> failures = run("slowClassInitializer", Map.of()).failures();
+        assertThat(failures).singleElement().satisfies(e -> assertThat(e).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("slowClassInitializer()")
+                .hasMessageContaining("pinned at " + SlowInit.class.getName() + ".<clinit>"));
+    }
+
+    @Test
+    void aPinOutsideTheConfiguredHotFramesIsCountedButPasses() throws Exception {
+        Outcome outcome = run("anotherSlowClassInitializer",
+                Map.of(PinRules.HOT_SITES, "com.example.", PinRules.HOT_PATHS, "com.example.Nothing.never"));
+        assertThat(outcome.failures()).isEmpty();
+        assertThat(outcome.pins()).isEqualTo(1);
+    }
+
+    /** Runs one fixture method with the check on; returns what failed (tests or the class). */
+    private static Outcome run(String method, Map<String, String> parameters) {
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        long pins;
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectMethod(DeliberatePin.class, method))
+                .configurationParameter(PinningMonitor.CHECK, "true")
+                .configurationParameters(parameters)
+                .build();
+        try {
+            LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build())
+                    .execute(request, new TestExecutionListener() {
+                        @Override
+                        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                            result.getThrowable().ifPresent(failures::add);
+                        }
+                    });
+        } finally {
+            // Made on purpose: they are not pins of this run.
+            pins = Pins.get().forget(p -> p.frames().stream().anyMatch(f -> f.startsWith(PinningMonitorTest.class.getName())));
+        }
+        return new Outcome(failures, pins);
+    }
+
+    /** Not run by Surefire (a nested class); run by {@link #run}. */
+    @ExtendWith(PinningMonitor.class)
+    static class DeliberatePin {
+        @Test
+        void synchronizedSleep() throws Exception {
+            Object monitor = new Object();
+            Thread.ofVirtual().start(() -> {
+                synchronized (monitor) {
+                    try {
+                        Thread.sleep(PIN);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }).join();
+        }
+
+        @Test
+        void slowClassInitializer() throws Exception {
+            Thread.ofVirtual().start(SlowInit::touch).join();
+        }
+
+        @Test
+        void anotherSlowClassInitializer() throws Exception {
+            Thread.ofVirtual().start(OtherSlowInit::touch).join();
+        }
+    }
+
+    /** Parks (sleeps) in its class initializer, which pins a virtual thread. */
+    static final class SlowInit {
+        static {
+            try {
+                Thread.sleep(PIN);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        static void touch() {}
+    }
+
+    static final class OtherSlowInit {
+        static {
+            try {
+                Thread.sleep(PIN);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        static void touch() {}
+    }
+
+}
