@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -27,6 +30,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 class PinningMonitorTest {
     /** How long each deliberate pin parks. */
     static final Duration PIN = Duration.ofMillis(20);
+    private static final String FIXTURE = "warren.pinning.fixture";
 
     /** What a fixture run failed with, and how many pins came through during it. */
     private record Outcome(List<Throwable> failures, long pins) {}
@@ -65,6 +69,7 @@ class PinningMonitorTest {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectMethod(DeliberatePin.class, method))
                 .configurationParameter(PinningMonitor.CHECK, "true")
+                .configurationParameter(FIXTURE, "true")
                 .configurationParameters(parameters)
                 .build();
         try {
@@ -82,8 +87,8 @@ class PinningMonitorTest {
         return new Outcome(failures, pins);
     }
 
-    /** Not run by Surefire (a nested class); run by {@link #run}. */
-    @ExtendWith(PinningMonitor.class)
+    /** Run by {@link #run} only: skipped when Surefire or an IDE picks it up. */
+    @ExtendWith({PinningMonitor.class, OnlyFromRun.class})
     static class DeliberatePin {
         @Test
         void synchronizedSleep() throws Exception {
@@ -107,6 +112,16 @@ class PinningMonitorTest {
         @Test
         void anotherSlowClassInitializer() throws Exception {
             Thread.ofVirtual().start(OtherSlowInit::touch).join();
+        }
+    }
+
+    /** Lets the fixture run only when {@link #run} asks for it. */
+    static final class OnlyFromRun implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return context.getConfigurationParameter(FIXTURE).isPresent()
+                    ? ConditionEvaluationResult.enabled("run by PinningMonitorTest")
+                    : ConditionEvaluationResult.disabled("a fixture of PinningMonitorTest, which runs it");
         }
     }
 
