@@ -5,15 +5,17 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * One {@code jdk.VirtualThreadPinned} event: a virtual thread that parked while it could not
- * leave its carrier (on Java 21: inside {@code synchronized}, a native frame or a class
- * initializer).
+ * A virtual thread that held on to its carrier while it waited: a {@code jdk.VirtualThreadPinned}
+ * event (it parked where it could not unmount: on Java 21 inside {@code synchronized}, a native
+ * frame or a class initializer), or, below Java 24, a {@code jdk.JavaMonitorEnter} event of a
+ * virtual thread (it blocked entering a contended monitor, which holds the carrier too).
  *
- * @param start when the pinned park began (JFR's clock)
- * @param duration how long it parked pinned
+ * @param start when the wait began (JFR's clock)
+ * @param duration how long it waited
+ * @param kind {@code "parked"} or {@code "entering a monitor of <class>"}
  * @param frames the stack, innermost first, as {@code class.method}
  */
-record Pin(Instant start, Duration duration, List<String> frames) {
+record Pin(Instant start, Duration duration, String kind, List<String> frames) {
     private static final List<String> JDK_PACKAGES = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
 
     /** The innermost frame outside the JDK: whoever holds the monitor, or the code that parked. */

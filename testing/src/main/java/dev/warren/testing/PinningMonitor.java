@@ -1,6 +1,7 @@
 package dev.warren.testing;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +17,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A JUnit Jupiter extension that fails tests whose virtual threads pin their carrier on a hot
- * path. It watches JFR's {@code jdk.VirtualThreadPinned} events (threshold 0, with stack traces)
- * and attributes each pin, by its start time, to the test that ran then.
+ * path. It watches JFR's {@code jdk.VirtualThreadPinned} events and, below Java 24, the
+ * {@code jdk.JavaMonitorEnter} events of virtual threads (blocked on a contended monitor, a
+ * virtual thread keeps its carrier there too), threshold 0, with stack traces, and attributes
+ * each pin, by its start time, to the test that ran then.
  *
  * <p>A pin fails its test when its site (the innermost frame outside the JDK: on Java 21 the
  * code that holds the monitor, or that parked in a native frame or a class initializer) is
@@ -143,11 +146,12 @@ public final class PinningMonitor implements BeforeAllCallback, BeforeEachCallba
                 .append(PinRules.HOT_SITES).append(", ").append(PinRules.HOT_PATHS).append("):");
         byTest.forEach((test, list) -> {
             sb.append("\n  in ").append(test).append(": ").append(list.size()).append(" pin(s)");
-            Map<List<String>, Long> stacks = new LinkedHashMap<>();
-            list.forEach(p -> stacks.merge(p.top(SHOWN_FRAMES), 1L, Long::sum));
-            stacks.forEach((frames, n) -> {
-                sb.append("\n    ").append(n).append(" x pinned at ").append(list.stream()
-                        .filter(p -> p.top(SHOWN_FRAMES).equals(frames)).findFirst().orElseThrow().site());
+            Map<List<String>, List<Pin>> stacks = new LinkedHashMap<>();
+            list.forEach(p -> stacks.computeIfAbsent(p.top(SHOWN_FRAMES), k -> new ArrayList<>()).add(p));
+            stacks.forEach((frames, pins) -> {
+                Pin first = pins.getFirst();
+                sb.append("\n    ").append(pins.size()).append(" x pinned (").append(first.kind()).append(") at ")
+                        .append(first.site());
                 frames.forEach(f -> sb.append("\n        at ").append(f));
             });
         });

@@ -62,10 +62,19 @@ public final class PinningReport implements TestExecutionListener {
         List<String> lines = new ArrayList<>();
         lines.add("virtual-thread pins: " + pins.count() + " (on a hot path: " + hot + ")");
         Map<List<String>, Long> stacks = new LinkedHashMap<>();
-        all.forEach(p -> stacks.merge(p.top(SHOWN_FRAMES), 1L, Long::sum));
+        all.forEach(p -> stacks.merge(withKind(p), 1L, Long::sum));
         stacks.entrySet().stream()
                 .sorted(Map.Entry.<List<String>, Long>comparingByValue(Comparator.reverseOrder()))
-                .forEach(e -> lines.add("  " + e.getValue() + " x " + String.join(" < ", e.getKey())));
+                .forEach(e -> lines.add("  " + e.getValue() + " x " + e.getKey().getFirst() + " "
+                        + String.join(" < ", e.getKey().subList(1, e.getKey().size()))));
         return lines;
+    }
+
+    /** "[kind]" then the top frames: one key per distinct way of pinning. */
+    private static List<String> withKind(Pin p) {
+        List<String> key = new ArrayList<>();
+        key.add("[" + p.kind() + "]");
+        key.addAll(p.top(SHOWN_FRAMES));
+        return key;
     }
 }

@@ -10,13 +10,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
+import jdk.jfr.consumer.RecordedClass;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingStream;
 
 /**
- * The JVM's one JFR stream of {@code jdk.VirtualThreadPinned} events (threshold 0, with stack
- * traces), started on first use and kept until the JVM exits. Events arrive about once a second
+ * The JVM's one JFR stream of {@code jdk.VirtualThreadPinned} events and, below Java 24 (where a
+ * virtual thread blocked on a monitor keeps its carrier), of {@code jdk.JavaMonitorEnter} events
+ * of virtual threads; threshold 0, with stack traces. Started on first use and kept until the
+ * JVM exits. Events arrive about once a second
  * (JFR's flush); {@link #mark()} and {@link #await(long)} date a moment in JFR's own clock and
  * wait until every pin before it has arrived.
  */
@@ -38,8 +41,17 @@ final class Pins {
 
     private Pins() {
         stream.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+        stream.onEvent("jdk.VirtualThreadPinned", e -> pinned(e, "parked"));
+        if (Runtime.version().feature() < 24) {
+            stream.enable("jdk.JavaMonitorEnter").withThreshold(Duration.ZERO).withStackTrace();
+            stream.onEvent("jdk.JavaMonitorEnter", e -> {
+                if (e.getThread() != null && e.getThread().isVirtual()) {
+                    RecordedClass monitor = e.getClass("monitorClass");
+                    pinned(e, "entering a monitor of " + (monitor == null ? "?" : monitor.getName()));
+                }
+            });
+        }
         stream.enable(PinningMark.class);
-        stream.onEvent("jdk.VirtualThreadPinned", this::pinned);
         stream.onEvent(PinningMark.class.getAnnotation(jdk.jfr.Name.class).value(), this::marked);
         stream.onFlush(this::flushed);
         stream.startAsync();
@@ -143,14 +155,14 @@ final class Pins {
         }
     }
 
-    private void pinned(RecordedEvent e) {
+    private void pinned(RecordedEvent e, String kind) {
         List<String> frames = new ArrayList<>();
         if (e.getStackTrace() != null) {
             for (RecordedFrame f : e.getStackTrace().getFrames()) {
                 frames.add(f.getMethod().getType().getName() + "." + f.getMethod().getName());
             }
         }
-        Pin pin = new Pin(e.getStartTime(), e.getDuration(), List.copyOf(frames));
+        Pin pin = new Pin(e.getStartTime(), e.getDuration(), kind, List.copyOf(frames));
         lock.lock();
         try {
             if (pins.size() < MAX_KEPT) {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
@@ -42,7 +43,17 @@ class PinningMonitorTest {
         assertThat(failures).singleElement().satisfies(e -> assertThat(e).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("pinned their carrier")
                 .hasMessageContaining("synchronizedSleep()")
-                .hasMessageContaining("pinned at " + DeliberatePin.class.getName() + ".lambda$synchronizedSleep"));
+                .hasMessageContaining("pinned (parked) at " + DeliberatePin.class.getName() + ".lambda$synchronizedSleep"));
+    }
+
+    @Test
+    void aVirtualThreadBlockedEnteringAMonitorFailsItsTest() throws Exception {
+        assumeTrue(Runtime.version().feature() < 24, "from Java 24 a virtual thread blocked on a monitor unmounts");
+        List<Throwable> failures = run("blockedOnAMonitor", Map.of()).failures();
+        assertThat(failures).singleElement().satisfies(e -> assertThat(e).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("blockedOnAMonitor()")
+                .hasMessageContaining("pinned (entering a monitor of java.lang.Object) at "
+                        + DeliberatePin.class.getName() + ".lambda$blockedOnAMonitor"));
     }
 
     @Test
@@ -51,7 +62,7 @@ class PinningMonitorTest {
         List<Throwable> failures = run("slowClassInitializer", Map.of()).failures();
         assertThat(failures).singleElement().satisfies(e -> assertThat(e).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("slowClassInitializer()")
-                .hasMessageContaining("pinned at " + SlowInit.class.getName() + ".<clinit>"));
+                .hasMessageContaining("pinned (parked) at " + SlowInit.class.getName() + ".<clinit>"));
     }
 
     @Test
@@ -102,6 +113,36 @@ class PinningMonitorTest {
                     }
                 }
             }).join();
+        }
+
+        @Test
+        void blockedOnAMonitor() throws Exception {
+            Object monitor = new Object();
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            // Held by a platform thread, which JFR's pins leave out; the virtual thread blocks on it.
+            Thread holder = Thread.ofPlatform().start(() -> {
+                synchronized (monitor) {
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            held.await();
+            Thread blocked = Thread.ofVirtual().start(() -> {
+                synchronized (monitor) {
+                    monitor.hashCode();
+                }
+            });
+            while (blocked.getState() != Thread.State.BLOCKED) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+            holder.join();
+            blocked.join();
         }
 
         @Test
