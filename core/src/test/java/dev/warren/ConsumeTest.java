@@ -9,9 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -220,7 +221,7 @@ class ConsumeTest {
         BlockingChannel ch = conn.openChannel();
         String q = declare(ch, "deleted");
         Subscription sub = ch.consume(q);
-        List<Throwable> outcomes = new CopyOnWriteArrayList<>();
+        Queue<Throwable> outcomes = new ConcurrentLinkedQueue<>();
         CountDownLatch ended = startTakers(sub, 10, outcomes);
         BlockingChannel other = conn.openChannel();
         other.queueDelete(q);
@@ -265,7 +266,7 @@ class ConsumeTest {
         queues.publish(q, "buffered");
         Subscription sub = ch.consume(q);
         awaitAllDelivered(q);
-        List<Throwable> outcomes = new CopyOnWriteArrayList<>();
+        Queue<Throwable> outcomes = new ConcurrentLinkedQueue<>();
         Delivery first = sub.take();
         CountDownLatch ended = startTakers(sub, takers, outcomes);
         assertThatThrownBy(() -> ch.queueDeclarePassive("warren.consume.missing"))
@@ -531,7 +532,7 @@ class ConsumeTest {
      *
      * @return counted down as each taker ends
      */
-    private static CountDownLatch startTakers(Subscription sub, int n, List<Throwable> outcomes)
+    private static CountDownLatch startTakers(Subscription sub, int n, Queue<Throwable> outcomes)
             throws InterruptedException {
         CountDownLatch started = new CountDownLatch(n);
         CountDownLatch ended = new CountDownLatch(n);

@@ -28,6 +28,18 @@ record Pin(Instant start, Duration duration, String kind, List<String> frames) {
         return frames.isEmpty() ? "(no stack)" : frames.getLast();
     }
 
+    /**
+     * One line for a report: how it waited, where (the innermost frame), its site, and the
+     * Warren frames that led there, e.g. {@code [entering a monitor of ...] ...add at
+     * ChannelN.basicPublish from Publisher.write < Publisher.drain < Publisher.send}.
+     */
+    String summary() {
+        List<String> warren = frames.stream().filter(f -> f.startsWith("dev.warren.") && !f.contains("$$Lambda"))
+                .limit(3).toList();
+        return "[" + kind + "] " + top(1).getFirst() + " at " + site()
+                + (warren.isEmpty() ? "" : " from " + String.join(" < ", warren));
+    }
+
     /** The first {@code depth} frames below the JDK's own park machinery, for a report. */
     List<String> top(int depth) {
         int from = 0;
@@ -37,6 +49,9 @@ record Pin(Instant start, Duration duration, String kind, List<String> frames) {
         }
         if (from == frames.size()) {
             from = 0;
+        }
+        if (frames.isEmpty()) {
+            return List.of("(no stack)");
         }
         return frames.subList(from, Math.min(frames.size(), from + depth));
     }

@@ -47,7 +47,7 @@ public final class PinningMonitor implements BeforeAllCallback, BeforeEachCallba
     public static final String CHECK = "warren.pinning.check";
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(PinningMonitor.class);
-    private static final int SHOWN_FRAMES = 12;
+    private static final int SHOWN_FRAMES = 24;
 
     /** Creates the extension; JUnit does this. */
     public PinningMonitor() {}

@@ -15,8 +15,8 @@ import org.junit.platform.launcher.TestPlan;
 
 /**
  * Prints, when a test run ends in which {@link PinningMonitor} checked, one line with the number
- * of virtual-thread pins ({@code virtual-thread pins: 0}), then each distinct stack that pinned
- * with its count. With the configuration parameter (or system property)
+ * of virtual-thread pins ({@code virtual-thread pins: 0 (on a hot path: 0)}), then each distinct
+ * way it pinned with its count ({@link Pin#summary()}, marked {@code hot} when it fails a test). With the configuration parameter (or system property)
  * {@code warren.pinning.report} set to a file name, it writes the same lines there. Registered
  * with the JUnit Platform through the {@link java.util.ServiceLoader}; silent where nothing was
  * checked.
@@ -24,7 +24,6 @@ import org.junit.platform.launcher.TestPlan;
 public final class PinningReport implements TestExecutionListener {
     /** Configuration parameter: a file to write the report to. */
     public static final String REPORT_FILE = "warren.pinning.report";
-    private static final int SHOWN_FRAMES = 8;
 
     /** Creates the listener; the JUnit Platform does this. */
     public PinningReport() {}
@@ -61,20 +60,11 @@ public final class PinningReport implements TestExecutionListener {
         long hot = all.stream().filter(rules::hot).count();
         List<String> lines = new ArrayList<>();
         lines.add("virtual-thread pins: " + pins.count() + " (on a hot path: " + hot + ")");
-        Map<List<String>, Long> stacks = new LinkedHashMap<>();
-        all.forEach(p -> stacks.merge(withKind(p), 1L, Long::sum));
-        stacks.entrySet().stream()
-                .sorted(Map.Entry.<List<String>, Long>comparingByValue(Comparator.reverseOrder()))
-                .forEach(e -> lines.add("  " + e.getValue() + " x " + e.getKey().getFirst() + " "
-                        + String.join(" < ", e.getKey().subList(1, e.getKey().size()))));
+        Map<String, Long> ways = new LinkedHashMap<>();
+        all.forEach(p -> ways.merge((rules.hot(p) ? "hot " : "    ") + p.summary(), 1L, Long::sum));
+        ways.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()))
+                .forEach(e -> lines.add("  " + e.getValue() + " x " + e.getKey()));
         return lines;
-    }
-
-    /** "[kind]" then the top frames: one key per distinct way of pinning. */
-    private static List<String> withKind(Pin p) {
-        List<String> key = new ArrayList<>();
-        key.add("[" + p.kind() + "]");
-        key.addAll(p.top(SHOWN_FRAMES));
-        return key;
     }
 }
