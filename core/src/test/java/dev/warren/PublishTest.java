@@ -171,9 +171,9 @@ class PublishTest {
         try (BlockingConnection conn = Warren.connect(options); BlockingChannel ch = conn.openChannel()) {
             try {
                 admin.raiseMemoryAlarm();
-                // The broker blocks a connection once it publishes: here from another channel, so
-                // that every publish below finds the connection blocked before it writes.
-                conn.openChannel().unwrap().basicPublish("", unique("nowhere"), null, new byte[1]);
+                // The broker blocks a connection once it publishes: here on a raw channel of its own,
+                // so that every publish below finds the connection blocked before it writes.
+                conn.unwrap().createChannel().basicPublish("", unique("nowhere"), null, new byte[1]);
                 assertThat(TestSupport.awaitTrue(conn::isBlocked, Duration.ofSeconds(30))).as("connection blocked").isTrue();
                 long nextSeqNo = ch.unwrap().getNextPublishSeqNo();
                 List<Future<Long>> publishes = new ArrayList<>();
