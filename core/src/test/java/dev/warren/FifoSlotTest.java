@@ -121,7 +121,10 @@ class FifoSlotTest {
                             () -> ch.publish("", q, body)))));
                     outcomes.add(outcome);
                 }
-                Thread writer = awaitBlockedInSocketWrite(publishers);
+                // Whichever thread writes (a publisher itself, or a writer of Warren's own) is stuck
+                // now; the caller to interrupt is that publisher, else the first one, whose frame waits.
+                Thread writing = awaitBlockedInSocketWrite(publishers);
+                Thread publisher = publishers.contains(writing) ? writing : publishers.getFirst();
                 // A synchronous method whose frame queues behind the full socket.
                 CompletableFuture<Throwable> declare = new CompletableFuture<>();
                 Thread caller = Thread.ofVirtual().start(() -> declare.complete(TestSupport.caught(
@@ -130,7 +133,7 @@ class FifoSlotTest {
                 assertThat(TestSupport.awaitTrue(() -> caller.getState() != Thread.State.RUNNABLE
                         && !declare.isDone(), Duration.ofSeconds(10))).isTrue();
 
-                writer.interrupt();
+                publisher.interrupt();
                 caller.interrupt();
                 proxy.resume();
 
@@ -148,20 +151,27 @@ class FifoSlotTest {
         }
     }
 
-    /** Waits until one of {@code threads} is parked in a socket write; returns it. */
-    private static Thread awaitBlockedInSocketWrite(List<Thread> threads) {
+    /**
+     * Waits until a thread is blocked in a socket write, one of {@code callers} or a platform
+     * thread (a writer of Warren's own), and returns it.
+     */
+    private static Thread awaitBlockedInSocketWrite(List<Thread> callers) {
         Thread[] found = new Thread[1];
         boolean blocked = TestSupport.awaitTrue(() -> {
-            for (Thread t : threads) {
-                if (t.getState() == Thread.State.WAITING && Arrays.stream(t.getStackTrace())
-                        .anyMatch(f -> f.getMethodName().equals("implWrite"))) {
-                    found[0] = t;
-                    return true;
+            List<Thread> all = new ArrayList<>(callers);
+            all.addAll(Thread.getAllStackTraces().keySet());
+            for (Thread t : all) {
+                if (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.RUNNABLE) {
+                    if (Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("implWrite")
+                            || f.getMethodName().equals("socketWrite0"))) {
+                        found[0] = t;
+                        return true;
+                    }
                 }
             }
             return false;
         }, Duration.ofSeconds(20));
-        assertThat(blocked).as("a publisher blocked in a socket write").isTrue();
+        assertThat(blocked).as("a thread blocked in a socket write").isTrue();
         return found[0];
     }
 

@@ -12,10 +12,13 @@ import java.util.List;
  *
  * @param start when the wait began (JFR's clock)
  * @param duration how long it waited
- * @param kind {@code "parked"} or {@code "entering a monitor of <class>"}
+ * @param kind {@code "parked"}, {@code "entering a monitor of <class>"} or {@link #CLASS_INIT_WAIT}
  * @param frames the stack, innermost first, as {@code class.method}
  */
 record Pin(Instant start, Duration duration, String kind, List<String> frames) {
+    /** The kind of a wait for another thread to finish loading or initializing a class. */
+    static final String CLASS_INIT_WAIT = "waiting for another thread to load or initialize a class";
+
     private static final List<String> JDK_PACKAGES = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
 
     /** The innermost frame outside the JDK: whoever holds the monitor, or the code that parked. */

@@ -47,7 +47,8 @@ final class Pins {
             stream.onEvent("jdk.JavaMonitorEnter", e -> {
                 if (e.getThread() != null && e.getThread().isVirtual()) {
                     RecordedClass monitor = e.getClass("monitorClass");
-                    pinned(e, "entering a monitor of " + (monitor == null ? "?" : monitor.getName()));
+                    String name = monitor == null ? "?" : monitor.getName();
+                    pinned(e, classLoading(e, name) ? Pin.CLASS_INIT_WAIT : "entering a monitor of " + name);
                 }
             });
         }
@@ -153,6 +154,22 @@ final class Pins {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Whether a monitor enter waits for another thread to load or initialize a class: HotSpot's
+     * lock for initializing a class is an int[], and class loaders lock per class name.
+     */
+    private static boolean classLoading(RecordedEvent e, String monitor) {
+        if (monitor.equals("[I")) {
+            return true;
+        }
+        List<RecordedFrame> frames = e.getStackTrace() == null ? List.of() : e.getStackTrace().getFrames();
+        if (frames.isEmpty()) {
+            return false;
+        }
+        String top = frames.getFirst().getMethod().getType().getName();
+        return top.startsWith("jdk.internal.loader.") || top.equals("java.lang.ClassLoader");
     }
 
     private void pinned(RecordedEvent e, String kind) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -72,6 +73,17 @@ class PinningMonitorTest {
                 Map.of(PinRules.HOT_SITES, "com.example.", PinRules.HOT_PATHS, "com.example.Nothing.never"));
         assertThat(outcome.failures()).isEmpty();
         assertThat(outcome.pins()).isEqualTo(1);
+    }
+
+    @Test
+    void waitingForAnotherThreadsClassInitializerIsCountedButNeverHot() {
+        // Seen when 100 virtual threads first use a class at once: HotSpot's init lock (an int[]).
+        List<String> frames = List.of("dev.warren.internal.SubscriptionImpl.iterator", "java.lang.VirtualThread.run");
+        PinRules rules = PinRules.from(name -> java.util.Optional.empty());
+        Instant now = Instant.now();
+        assertThat(rules.hot(new Pin(now, Duration.ZERO, Pin.CLASS_INIT_WAIT, frames))).isFalse();
+        assertThat(rules.hot(new Pin(now, Duration.ZERO, "entering a monitor of java.lang.Object", frames))).isTrue();
+        assertThat(rules.hot(new Pin(now, Duration.ZERO, "parked", frames))).isTrue();
     }
 
     /** Runs one fixture method with the check on; returns what failed (tests or the class). */
