@@ -21,8 +21,15 @@ record Pin(Instant start, Duration duration, String kind, List<String> frames) {
 
     private static final List<String> JDK_PACKAGES = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
 
-    /** The innermost frame outside the JDK: whoever holds the monitor, or the code that parked. */
+    /**
+     * Where it pinned. For a monitor enter, the frame that entered the monitor (JDK code too: a
+     * JDK-internal monitor is not the caller's). For a park, the innermost frame outside the JDK:
+     * the event does not say who holds a monitor, the nearest code of the application does.
+     */
     String site() {
+        if (kind.startsWith("entering a monitor") && !frames.isEmpty()) {
+            return frames.getFirst();
+        }
         for (String f : frames) {
             if (JDK_PACKAGES.stream().noneMatch(f::startsWith)) {
                 return f;

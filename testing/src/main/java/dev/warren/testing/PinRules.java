@@ -6,9 +6,10 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Which pins fail a test: those whose {@linkplain Pin#site() site} is Warren's own code, and those
- * under an amqp-client method that Warren calls on a hot path (publish, confirm, take, call,
- * settle). Both lists are prefixes of {@code class.method} and can be replaced through JUnit
+ * Which pins fail a test: those whose {@linkplain Pin#site() site} is Warren's own code (a
+ * monitor it enters, or the nearest frame to a pinned park), and those under an amqp-client
+ * method that Warren calls on a hot path (publish, confirm, take, call, settle), whoever's
+ * monitor it is. Both lists are prefixes of {@code class.method} and can be replaced through JUnit
  * configuration parameters (or system properties of the same name).
  */
 record PinRules(List<String> hotSites, List<String> hotPaths) {

@@ -22,10 +22,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * virtual thread keeps its carrier there too), threshold 0, with stack traces, and attributes
  * each pin, by its start time, to the test that ran then.
  *
- * <p>A pin fails its test when its site (the innermost frame outside the JDK: on Java 21 the
- * code that holds the monitor, or that parked in a native frame or a class initializer) is
- * Warren's ({@code dev.warren.}), or when an amqp-client method that Warren calls on a hot path
- * is on its stack ({@code ChannelN.basicPublish}, {@code basicAck}, {@code basicNack},
+ * <p>A pin fails its test when its site (for a park, the innermost frame outside the JDK, the
+ * code nearest to the monitor held, the native frame or the class initializer; for a monitor
+ * enter, the frame that entered it) is Warren's ({@code dev.warren.}, test code included), or when
+ * an amqp-client method that Warren calls on a hot path is on its stack ({@code ChannelN.basicPublish}, {@code basicAck}, {@code basicNack},
  * {@code basicReject}). Both lists are prefixes of {@code class.method}, replaced with the JUnit
  * configuration parameters (or system properties) {@code warren.pinning.hot-sites} and
  * {@code warren.pinning.hot-paths}, comma-separated. Other pins are counted, not failed;
