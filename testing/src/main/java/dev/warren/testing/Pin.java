@@ -39,14 +39,15 @@ record Pin(Instant start, Duration duration, String kind, List<String> frames) {
     }
 
     /**
-     * One line for a report: how it waited, where (the innermost frame), its site, and the
-     * Warren frames that led there, e.g. {@code [entering a monitor of ...] ...add at
-     * ChannelN.basicPublish from Publisher.write < Publisher.drain < Publisher.send}.
+     * One line for a report: how it waited, where (the innermost frame, when it is not the
+     * site), its site, and the Warren frames that led there, e.g. {@code [entering a monitor of
+     * ...SynchronizedSortedSet] ...SynchronizedCollection.add from Publisher.write < ...}.
      */
     String summary() {
         List<String> warren = frames.stream().filter(f -> f.startsWith("dev.warren.") && !f.contains("$$Lambda"))
                 .limit(3).toList();
-        return "[" + kind + "] " + top(1).getFirst() + " at " + site()
+        String top = top(1).getFirst();
+        return "[" + kind + "] " + (top.equals(site()) ? "" : top + " at ") + site()
                 + (warren.isEmpty() ? "" : " from " + String.join(" < ", warren));
     }
 
