@@ -46,6 +46,8 @@ public final class BrokerAdmin {
      * Whether this admin may run faults that act on the whole broker (memory alarms, closing all
      * connections, stopping the application): only for a broker this JVM started
      * ({@link RabbitBroker#privateNode()}).
+     *
+     * @return true for a broker this JVM started, false for one it found
      */
     public boolean mayActOnTheWholeBroker() {
         return foundBroker == null;

@@ -96,6 +96,7 @@ public final class RabbitBroker {
      * alarms, closing all connections, stopping the application), which the admin of a broker
      * found at {@code AMQP_URI} or on localhost refuses: someone else may be using that one.
      *
+     * @return the broker of this JVM that takes every fault
      * @throws BrokerUnavailableException when neither {@code rabbitmq-server} nor Docker is there
      */
     public static RabbitBroker privateNode() {
