@@ -30,6 +30,9 @@ public final class BlockingConnection implements AutoCloseable {
     private final AtomicReference<ConnectionClosedException> closed = new AtomicReference<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final BlockedGate gate = new BlockedGate();
+    /** Completed once, with the close, for {@link #onClose} listeners. */
+    private final java.util.concurrent.CompletableFuture<ClosedException> closeEvent =
+            new java.util.concurrent.CompletableFuture<>();
 
     BlockingConnection(Connection raw, ConnectionOptions options) {
         this.raw = raw;
@@ -55,6 +58,7 @@ public final class BlockingConnection implements AutoCloseable {
         if (Closes.from(s, 0, options.connectionName()) instanceof ConnectionClosedException c) {
             closed.compareAndSet(null, c);
         }
+        announceClose();
         // Publishers waiting for an unblock must wake up and see the close.
         gate.unblock();
     }
@@ -98,6 +102,35 @@ public final class BlockingConnection implements AutoCloseable {
             ensureOpen();
         }
         return c;
+    }
+
+    /**
+     * Runs {@code listener} once when this connection closes, for whatever reason: lost, closed
+     * by the broker, or closed by the application ({@link #close()}, reply code 200). It runs on
+     * a virtual thread of its own, never on amqp-client's reader, so it may block; if the
+     * connection is already closed it runs at once (on that thread). An exception it throws is
+     * logged and otherwise ignored.
+     *
+     * @param listener gets the {@link ConnectionClosedException} that every pending call got
+     * @throws NullPointerException if listener is null
+     */
+    public void onClose(java.util.function.Consumer<ClosedException> listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        closeEvent.thenAcceptAsync(c -> {
+            try {
+                listener.accept(c);
+            } catch (RuntimeException | Error e) {
+                org.slf4j.LoggerFactory.getLogger(BlockingConnection.class)
+                        .warn("a close listener of {} failed", this, e);
+            }
+        }, r -> Thread.ofVirtual().name("warren-on-close").start(r));
+    }
+
+    private void announceClose() {
+        ConnectionClosedException c = closed.get();
+        if (c != null) {
+            closeEvent.complete(c);
+        }
     }
 
     /** Whether the connection is open: neither closed by the application nor lost. */

@@ -72,14 +72,8 @@ public final class Connector {
         // Warren's consumer callbacks never block, so they run where amqp-client hands them over
         // (see InlineDispatch): a reply or a delivery wakes its waiter straight from the reader.
         f.setSharedExecutor(InlineDispatch.INSTANCE);
-        String host = f.getHost();
-        int port = f.getPort();
-        String vhost = f.getVirtualHost();
-        try {
-            return options.connectionName() != null ? f.newConnection(options.connectionName()) : f.newConnection();
-        } catch (IOException | TimeoutException | ShutdownSignalException e) {
-            throw new ConnectFailedException(host, port, vhost, reason(e), e);
-        }
+        return Addresses.connect(f, options.addresses(), factory -> options.connectionName() != null
+                ? factory.newConnection(options.connectionName()) : factory.newConnection());
     }
 
     /** amqp-client's threads, named so they can be told apart (and counted) as Warren's. */
