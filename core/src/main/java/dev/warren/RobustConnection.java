@@ -658,7 +658,8 @@ public final class RobustConnection implements AutoCloseable {
         LOG.error("robust connection '{}' {}: {}", name, why, last.getMessage());
         terminate(new ConnectionClosedException(name, 320, "connection lost; " + why, true, null, last), false);
         listeners.forEach(l -> tell(() -> l.recoveryFailed(last)));
-        // Works waiting for a connection wake up and end; running ones see the loss already.
+        // Works waiting for a connection woke up and end; one busy outside Warren's calls is interrupted.
+        supervised.forEach(Supervised::interrupt);
         current.connection.close();
     }
 

@@ -13,9 +13,10 @@ import org.slf4j.LoggerFactory;
  * returned by {@link RobustConnection#supervise(Work)}. Thread-safe.
  *
  * <p>Restarted, from the work's start: when the work ends with a {@link ConnectionClosedException}
- * (the connection was lost or closed by the broker) or with a {@link ChannelClosedException} the
- * broker initiated (a channel error such as 404 on a deleted queue: the next run declares it
- * again). Not restarted: the work returned; it threw anything else (a bug, an
+ * (the connection was lost or closed by the broker), with a {@link ChannelClosedException} the
+ * broker initiated (a channel error such as 404), or with a {@link ConsumerCancelledException}
+ * (the broker cancelled a subscription, typically because its queue was deleted: the next run
+ * declares it again). Not restarted: the work returned; it threw anything else (a bug, an
  * {@link IllegalStateException}, a channel the application closed); the Supervised or the
  * robust connection was closed; the robust connection gave up.
  */
@@ -117,60 +118,66 @@ public final class Supervised implements AutoCloseable {
             int quickRestarts = 0;
             while (!closing) {
                 BlockingConnection c = owner.connectionForWork();
-                if (c == null || closing) {
+                if (c == null) {
                     break;
                 }
                 long started = System.nanoTime();
                 try {
                     work.run(c);
                     break;
-                } catch (ClosedException e) {
+                } catch (ClosedException | ConsumerCancelledException e) {
                     if (closing || owner.isClosed() || !restarts(e)) {
-                        end(closing ? null : e);
+                        end(e);
                         return;
                     }
                     restarts.incrementAndGet();
                     LOG.info("supervised work {} restarts: {}", name, e.getMessage());
-                    // A channel error that repeats at once (e.g. a declare the broker refuses)
-                    // must not spin: quick restarts on a connection that is still open back off.
-                    boolean quick = System.nanoTime() - started < owner.policy().max().toNanos();
-                    quickRestarts = quick ? quickRestarts + 1 : 0;
-                    if (c.isOpen() && quickRestarts > 0) {
-                        LockSupport.parkNanos(owner.policy().delayBefore(quickRestarts).toNanos());
-                    }
-                } catch (InterruptedException e) {
-                    end(closing || owner.isClosed() ? null : e);
-                    return;
+                    quickRestarts = backOffIfQuick(c, started, quickRestarts);
                 } catch (Exception | Error e) {
-                    end(closing ? null : e);
+                    end(e);
                     return;
                 }
             }
-            end(null);
-        } catch (ConnectionClosedException e) {
-            end(e); // the robust connection gave up
-        } catch (InterruptedException e) {
-            end(null);
+            done.complete(null);
+        } catch (ConnectionClosedException | InterruptedException e) {
+            end(e); // waiting for a connection: closed, or the robust connection gave up
         } finally {
             owner.ended(this);
         }
     }
 
-    /** Restarted: a lost connection, or a channel the broker closed; not a channel the application closed. */
-    private static boolean restarts(ClosedException e) {
-        return e instanceof ConnectionClosedException || e.initiatedByBroker();
+    /** For the robust connection when it gives up: a work busy with something else must notice. */
+    void interrupt() {
+        thread.interrupt();
     }
 
-    private void end(Throwable failure) {
-        if (failure == null) {
-            done.complete(null);
-            return;
+    /**
+     * A failure that repeats at once (e.g. a declare the broker refuses) must not spin: quick
+     * restarts on a connection that is still open wait the policy's backoff. Returns the new
+     * count of consecutive quick restarts.
+     */
+    private int backOffIfQuick(BlockingConnection c, long started, int quickRestarts) {
+        boolean quick = System.nanoTime() - started < owner.policy().max().toNanos();
+        int n = quick ? quickRestarts + 1 : 0;
+        if (c.isOpen() && n > 0) {
+            LockSupport.parkNanos(owner.policy().delayBefore(n).toNanos());
         }
+        return n;
+    }
+
+    /** Restarted: a lost connection, or a channel the broker closed; not a channel the application closed. */
+    private static boolean restarts(WarrenException e) {
+        return e instanceof ConnectionClosedException || e instanceof ConsumerCancelledException
+                || (e instanceof ChannelClosedException c && c.initiatedByBroker());
+    }
+
+    /** Ends for good after {@code failure}: quietly when closed, with the give-up, or as a bug of the work. */
+    private void end(Throwable failure) {
         ConnectionClosedException gaveUp = owner.gaveUp();
-        if (gaveUp != null && failure instanceof ClosedException) {
-            done.completeExceptionally(gaveUp);
-        } else if (owner.isClosed() && gaveUp == null) {
+        if (closing || (owner.isClosed() && gaveUp == null)) {
             done.complete(null);
+        } else if (gaveUp != null) {
+            done.completeExceptionally(gaveUp);
         } else {
             LOG.error("supervised work {} failed and is not restarted", name, failure);
             done.completeExceptionally(new SubtaskFailedException(failure));
