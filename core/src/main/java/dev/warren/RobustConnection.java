@@ -58,7 +58,7 @@ public final class RobustConnection implements AutoCloseable {
     public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(60);
     private static final Logger LOG = LoggerFactory.getLogger(RobustConnection.class);
     /** Publishing threads spread over this many channels, so the broker's channel processes share the load. */
-    private static final int PUBLISH_CHANNELS = 4;
+    private static final int PUBLISH_CHANNELS = 1;
     private static final int CALL_SLOT = PUBLISH_CHANNELS;
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
