@@ -60,10 +60,13 @@ public final class RobustConnection implements AutoCloseable {
     /** Publishing threads spread over this many channels, so the broker's channel processes share the load. */
     private static final int PUBLISH_CHANNELS = 1;
     private static final int CALL_SLOT = PUBLISH_CHANNELS;
+    private static final Duration MIN_ATTEMPT = Duration.ofSeconds(5);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final ConnectionOptions options;
     private final Duration publishTimeout;
+    /** How long one attempt waits for its confirm before its channel counts as stuck. */
+    private final Duration attemptTimeout;
     private final RecoveryPolicy policy;
     private final String name;
     private final String idPrefix;
@@ -105,6 +108,9 @@ public final class RobustConnection implements AutoCloseable {
     private RobustConnection(ConnectionOptions options) {
         this.options = options;
         this.publishTimeout = options.publishTimeout() != null ? options.publishTimeout() : DEFAULT_PUBLISH_TIMEOUT;
+        Duration quarter = publishTimeout.dividedBy(4);
+        this.attemptTimeout = publishTimeout.compareTo(MIN_ATTEMPT) <= 0 ? publishTimeout
+                : quarter.compareTo(MIN_ATTEMPT) >= 0 ? quarter : MIN_ATTEMPT;
         this.policy = options.recovery();
         int n = INSTANCES.incrementAndGet();
         this.name = options.connectionName() != null ? options.connectionName() : "robust-" + n;
@@ -123,9 +129,9 @@ public final class RobustConnection implements AutoCloseable {
         return new RobustConnection(Objects.requireNonNull(options, "options"));
     }
 
-    /** The options of each underlying connection: the robust deadline bounds each publish attempt too. */
+    /** The options of each underlying connection: each publish attempt has its own, shorter timeout. */
     private ConnectionOptions perConnection(List<String> addresses) {
-        ConnectionOptions o = options.withPublishTimeout(publishTimeout);
+        ConnectionOptions o = options.withPublishTimeout(attemptTimeout);
         return addresses.isEmpty() ? o : o.withAddresses(addresses.toArray(String[]::new));
     }
 
@@ -196,9 +202,11 @@ public final class RobustConnection implements AutoCloseable {
      * before the confirm is sent again on the next connection with the same {@code message-id};
      * a message without one gets a unique id first. While there is no connection it waits for the
      * next one. All of it within the publish timeout ({@link ConnectionOptions#withPublishTimeout},
-     * default {@link #DEFAULT_PUBLISH_TIMEOUT}); an attempt on an open connection that the broker
-     * keeps blocked (resource alarm) is itself bounded by the same timeout. Any number of threads
-     * may publish at once.
+     * default {@link #DEFAULT_PUBLISH_TIMEOUT}). Each attempt waits for its confirm a quarter of
+     * that (at least 5 s); an attempt that gets none on an open connection that the broker does not
+     * block is treated as unknown too: its channel is replaced and the message sent again. So a
+     * publish ends by its deadline plus at most one attempt. Any number of threads may publish at
+     * once.
      *
      * @param exchange the exchange, {@code ""} for the default exchange
      * @param routingKey the routing key
@@ -233,11 +241,21 @@ public final class RobustConnection implements AutoCloseable {
             } catch (TimeoutException e) {
                 throw new PublishTimeoutException("waiting for a connection", publishTimeout, sent);
             }
+            BlockingChannel ch = null;
             try {
-                BlockingChannel ch = channel(g, slot);
+                ch = channel(g, slot);
                 sent = true;
                 ch.publish(exchange, routingKey, m);
                 return;
+            } catch (PublishTimeoutException e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new PublishTimeoutException("waiting for the broker's confirm", publishTimeout, true);
+                }
+                if (e.sent() && !g.connection.isBlocked()) {
+                    // No confirm on an open, unblocked connection: a stuck channel (seen with quorum
+                    // queues after a failover). Its outcome is unknown: a fresh channel, and again.
+                    abandon(ch);
+                }
             } catch (ConnectionClosedException e) {
                 throwIfTerminal();
             } catch (ChannelClosedException e) {
@@ -510,6 +528,17 @@ public final class RobustConnection implements AutoCloseable {
                 openOn(g, fresh, dead);
                 return awaitChannel(fresh);
             }
+        }
+    }
+
+    /** Closes a channel that stopped confirming, on the keeper (its owner); the next publish opens another. */
+    private void abandon(BlockingChannel ch) {
+        try {
+            LOG.warn("robust connection '{}': no confirm within {} ms on {}; re-sending on a new channel", name,
+                    attemptTimeout.toMillis(), ch);
+            channelKeeper.submit(ch::close);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closing: the connection's close takes the channel with it.
         }
     }
 

@@ -83,7 +83,11 @@ class ClusterFailoverTest {
             assertThat(awaitTrue(() -> confirmed.size() >= 1000, Duration.ofSeconds(60))).isTrue();
 
             RabbitCluster.Node first = nodeAt(cluster, rc.currentAddress().orElseThrow());
-            Duration r1 = killAndMeasure(first, events, lastConfirm, confirmed);
+            java.util.function.Supplier<String> state = () -> rc + ", nacks " + nacks + ", failures " + failures
+                    + ", queue " + cluster.nodes().stream().filter(RabbitCluster.Node::isRunning).findFirst()
+                            .map(n -> n.admin().rabbitmqctl("list_queues", "name", "leader", "online", "messages"))
+                            .orElse("?");
+            Duration r1 = killAndMeasure(first, events, lastConfirm, state);
             killed.add(first);
             first.start();
             // A quorum queue stays available with one member down, not two: the restarted member
@@ -142,12 +146,13 @@ class ClusterFailoverTest {
 
     /** Kills the node, waits for the loss, and returns the time from the kill to the next confirm. */
     private static Duration killAndMeasure(RabbitCluster.Node node, RecoveryEvents events, AtomicLong lastConfirm,
-            Set<String> confirmed) throws InterruptedException {
+            java.util.function.Supplier<String> state) throws InterruptedException {
         long at = System.nanoTime();
         node.kill();
         events.next("lost", Duration.ofSeconds(10));
         events.next("recovered", Duration.ofSeconds(30));
-        assertThat(awaitTrue(() -> lastConfirm.get() - at > 0, Duration.ofSeconds(60))).isTrue();
+        assertThat(awaitTrue(() -> lastConfirm.get() - at > 0, Duration.ofSeconds(60)))
+                .as(() -> "a confirm after the kill; " + state.get()).isTrue();
         return Duration.ofNanos(lastConfirmAfter(lastConfirm, at) - at);
     }
 

@@ -172,8 +172,8 @@ public final class Chaos {
                                 rc.publish("", queue, Message.text(id).withMessageId(id).withPersistent(true));
                                 confirmed.put(id, true);
                                 lastConfirm.set(System.nanoTime());
-                            } catch (PublishNackedException e) {
-                                nacks.incrementAndGet();
+                            } catch (PublishNackedException | dev.warren.PublishTimeoutException e) {
+                                nacks.incrementAndGet(); // not confirmed: the application's call
                             }
                         }
                     } catch (Exception e) {
@@ -195,7 +195,8 @@ public final class Chaos {
                 }
                 lost[0].await(30, TimeUnit.SECONDS);
                 long at = lostAt.get(); // the loss as the robust connection saw it
-                while (lastConfirm.get() - at < 0) {
+                long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (lastConfirm.get() - at < 0 && System.nanoTime() < giveUp) {
                     Thread.sleep(1);
                 }
                 recoveries.add((lastConfirm.get() - at) / 1_000_000);
@@ -218,7 +219,7 @@ public final class Chaos {
             List<Long> sorted = new ArrayList<>(recoveries);
             Collections.sort(sorted);
             System.out.printf("%s x%d: loss to next confirm p50 %d ms, max %d ms (all: %s); %,d confirmed, %d missing,"
-                    + " %d re-sent, %d consumed twice, %d nacked, consumer restarts %d%n", what, count,
+                    + " %d re-sent, %d consumed twice, %d nacked or timed out, consumer restarts %d%n", what, count,
                     sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), sorted, confirmed.size(), missing,
                     rc.resends(), duplicates, nacks.get(), consumer.restarts());
             try (BlockingConnection c = Warren.connect(options); BlockingChannel ch = c.openChannel()) {
@@ -229,7 +230,8 @@ public final class Chaos {
 
     private static void awaitConfirms(Map<String, Boolean> confirmed, int more) throws InterruptedException {
         int target = confirmed.size() + more;
-        while (confirmed.size() < target) {
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (confirmed.size() < target && System.nanoTime() < giveUp) {
             Thread.sleep(5);
         }
     }
