@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * messages were re-sent and consumed twice. Not a test: run it with
  * {@code mvn -q -B -DskipTests package exec:java -Ddemo.main=dev.warren.demo.Chaos}.
  * Options: {@code --closes=10}, {@code --kills=3}, {@code --messages=100000}, {@code --reps=3},
- * {@code --faults=0} (throughput only).
+ * {@code --faults=0} (throughput only); 0 messages or closes skips that part.
  */
 public final class Chaos {
     private static final int THREADS = 200;
@@ -52,11 +52,15 @@ public final class Chaos {
         }
         RabbitBroker broker = RabbitBroker.shared();
         System.out.println("Chaos, using " + broker);
-        throughput(broker.uri(), opts.get("messages"), opts.get("reps"));
+        if (opts.get("messages") > 0) {
+            throughput(broker.uri(), opts.get("messages"), opts.get("reps"));
+        }
         if (opts.get("faults") == 0) {
             System.exit(0);
         }
-        faults("forced close", ConnectionOptions.of(broker.uri()), opts.get("closes"), broker::admin, null);
+        if (opts.get("closes") > 0) {
+            faults("forced close", ConnectionOptions.of(broker.uri()), opts.get("closes"), broker::admin, null);
+        }
         try (RabbitCluster cluster = RabbitCluster.start(3)) {
             faults("node kill", ConnectionOptions.of(cluster.uri()).withAddresses(cluster.addresses()),
                     opts.get("kills"), null, cluster);
