@@ -141,6 +141,7 @@ public final class Chaos {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger nacks = new AtomicInteger();
         List<Long> recoveries = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger unrecovered = new AtomicInteger();
         try (RobustConnection rc = Warren.connectRobust(options)) {
             CountDownLatch[] lost = {new CountDownLatch(1)};
             AtomicLong lostAt = new AtomicLong();
@@ -203,7 +204,11 @@ public final class Chaos {
                 while (lastConfirm.get() - at < 0 && System.nanoTime() < giveUp) {
                     Thread.sleep(1);
                 }
-                recoveries.add((lastConfirm.get() - at) / 1_000_000);
+                if (lastConfirm.get() - at > 0) {
+                    recoveries.add((lastConfirm.get() - at) / 1_000_000);
+                } else {
+                    unrecovered.incrementAndGet(); // no confirm within the wait: reported, not timed
+                }
                 if (victim != null) {
                     victim.start();
                     awaitAllOnline(cluster, queue);
@@ -222,9 +227,11 @@ public final class Chaos {
             long duplicates = seen.values().stream().mapToLong(n -> n - 1).sum();
             List<Long> sorted = new ArrayList<>(recoveries);
             Collections.sort(sorted);
-            System.out.printf("%s x%d: loss to next confirm p50 %d ms, max %d ms (all: %s); %,d confirmed, %d missing,"
-                    + " %d re-sent, %d consumed twice, %d nacked or timed out, consumer restarts %d%n", what, count,
-                    sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), sorted, confirmed.size(), missing,
+            System.out.printf("%s x%d: loss to next confirm p50 %d ms, max %d ms (all: %s, %d without a confirm within"
+                    + " 120 s); %,d confirmed, %d missing, %d re-sent, %d consumed twice, %d nacked or timed out,"
+                    + " consumer restarts %d%n", what, count,
+                    sorted.isEmpty() ? -1 : sorted.get(sorted.size() / 2), sorted.isEmpty() ? -1 : sorted.get(sorted.size() - 1),
+                    sorted, unrecovered.get(), confirmed.size(), missing,
                     rc.resends(), duplicates, nacks.get(), consumer.restarts());
             try (BlockingConnection c = Warren.connect(options); BlockingChannel ch = c.openChannel()) {
                 ch.queueDelete(queue);
