@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  *
  * <p>When the broker or the network closes the connection, every channel of it is closed with a
  * {@link ConnectionClosedException} that carries the broker's reply code and text: every pending
- * operation on those channels fails with it, and every subtask is cancelled. Warren never
- * reconnects by itself.
+ * operation on those channels fails with it, and every subtask is cancelled. A
+ * {@code BlockingConnection} never reconnects by itself; {@link RobustConnection} does, one
+ * level up ({@link Warren#connectRobust(ConnectionOptions)}).
  */
 public final class BlockingConnection implements AutoCloseable {
     private static final AtomicLong WRITERS = new AtomicLong();
