@@ -17,6 +17,7 @@ public final class ConnectFailedException extends WarrenException {
     private final int port;
     /** The virtual host that was asked for. */
     private final String virtualHost;
+    /** Each address tried and why it failed, as {@code "host:port: reason"}, in the order tried. */
     private final java.util.List<String> attempts;
 
     /**
@@ -57,7 +58,11 @@ public final class ConnectFailedException extends WarrenException {
         this.attempts = java.util.List.copyOf(attempts);
     }
 
-    /** Each address tried and why it failed, as {@code "host:port: reason"}, in the order tried. */
+    /**
+     * Each address tried and why it failed, as {@code "host:port: reason"}, in the order tried.
+     *
+     * @return an unmodifiable list with one entry per address tried; a single entry when only one was
+     */
     public java.util.List<String> attempts() {
         return attempts;
     }
@@ -65,6 +70,9 @@ public final class ConnectFailedException extends WarrenException {
     /**
      * Whether a broker refused the credentials or access to the virtual host (403 ACCESS_REFUSED,
      * 530 NOT_ALLOWED): trying again will not help, so a {@link RobustConnection} gives up.
+     *
+     * @return true if the cause, or a suppressed failure of another address, is an
+     *         authentication failure or a connection close with reply code 403 or 530
      */
     public boolean accessRefused() {
         if (refusal(getCause())) {

@@ -486,22 +486,38 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The credentials refresh service, or null. */
+    /**
+     * The credentials refresh service, or null.
+     *
+     * @return the service given with {@link #withCredentialsRefreshService}, or null if none was given
+     */
     public CredentialsRefreshService credentialsRefreshService() {
         return credentialsRefresh;
     }
 
-    /** The TLS options, or null for the defaults. */
+    /**
+     * The TLS options, or null for the defaults.
+     *
+     * @return the options given with {@link #withTls(TlsOptions)}, or null for the JVM's default TLS
+     */
     public TlsOptions tls() {
         return tls;
     }
 
-    /** Whether the login is SASL EXTERNAL (the client certificate's identity). */
+    /**
+     * Whether the login is SASL EXTERNAL (the client certificate's identity).
+     *
+     * @return true if {@link #withSaslExternal()} was called, false for a login with user and password
+     */
     public boolean saslExternal() {
         return saslExternal;
     }
 
-    /** The credentials provider, or null for the URI's user and password. */
+    /**
+     * The credentials provider, or null for the URI's user and password.
+     *
+     * @return the provider given with {@link #withCredentials(CredentialsProvider)}, or null if none was given
+     */
     public CredentialsProvider credentials() {
         return credentials;
     }

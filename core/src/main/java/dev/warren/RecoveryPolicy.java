@@ -32,7 +32,11 @@ public final class RecoveryPolicy {
         this.maxAttempts = maxAttempts;
     }
 
-    /** The default: backoff from 100 ms up to 5 s, and never give up. */
+    /**
+     * The default: backoff from 100 ms up to 5 s, and never give up.
+     *
+     * @return the shared default policy, with no limit on attempts
+     */
     public static RecoveryPolicy defaults() {
         return DEFAULT;
     }
@@ -73,17 +77,29 @@ public final class RecoveryPolicy {
         return new RecoveryPolicy(initial, max, attempts);
     }
 
-    /** The delay before the first attempt after a loss (before jitter). */
+    /**
+     * The delay before the first attempt after a loss (before jitter).
+     *
+     * @return the initial delay given to {@link #backoff(Duration, Duration)}
+     */
     public Duration initial() {
         return initial;
     }
 
-    /** The longest delay between attempts (before jitter). */
+    /**
+     * The longest delay between attempts (before jitter).
+     *
+     * @return the maximum delay given to {@link #backoff(Duration, Duration)}
+     */
     public Duration max() {
         return max;
     }
 
-    /** Consecutive failed attempts before giving up; 0 means never. */
+    /**
+     * Consecutive failed attempts before giving up; 0 means never.
+     *
+     * @return the limit set with {@link #withMaxAttempts(int)}, or 0 if there is none
+     */
     public int maxAttempts() {
         return maxAttempts;
     }

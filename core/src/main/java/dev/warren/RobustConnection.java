@@ -137,7 +137,12 @@ public final class RobustConnection implements AutoCloseable {
 
     // ---------------------------------------------------------------- state
 
-    /** Whether a connection is open right now (and this robust connection is not closed). */
+    /**
+     * Whether a connection is open right now (and this robust connection is not closed).
+     *
+     * @return true if the current underlying connection is open and this robust connection has
+     *         been neither closed nor given up
+     */
     public boolean isOpen() {
         return terminal == null && current.isOpen();
     }
@@ -161,7 +166,11 @@ public final class RobustConnection implements AutoCloseable {
         }
     }
 
-    /** How many times a lost connection was replaced by a new one. */
+    /**
+     * How many times a lost connection was replaced by a new one.
+     *
+     * @return the number of successful reconnects since this robust connection was opened
+     */
     public int recoveries() {
         return recoveries.get();
     }
@@ -169,18 +178,28 @@ public final class RobustConnection implements AutoCloseable {
     /**
      * How many times {@link #publish} sent a message again because the connection or channel
      * it was on died before its confirm (each such message may now be in a queue twice).
+     *
+     * @return the number of messages sent again since this robust connection was opened
      */
     public long resends() {
         return resends.get();
     }
 
-    /** The {@code host:port} of the current connection, if one is open. */
+    /**
+     * The {@code host:port} of the current connection, if one is open.
+     *
+     * @return the address of the open connection, or empty while reconnecting or once closed
+     */
     public Optional<String> currentAddress() {
         Generation g = current;
         return isOpen() ? Optional.of(g.address) : Optional.empty();
     }
 
-    /** The name of this robust connection: the connection name of the options, or a generated one. */
+    /**
+     * The name of this robust connection: the connection name of the options, or a generated one.
+     *
+     * @return {@link ConnectionOptions#connectionName()} if set, else {@code robust-<n>}
+     */
     public String name() {
         return name;
     }
@@ -188,6 +207,7 @@ public final class RobustConnection implements AutoCloseable {
     /**
      * Adds a listener for losses and recoveries from now on.
      *
+     * @param listener told of each loss and recovery, on the supervisor thread
      * @throws NullPointerException if listener is null
      */
     public void addListener(RecoveryListener listener) {

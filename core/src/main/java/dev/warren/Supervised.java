@@ -65,12 +65,20 @@ public final class Supervised implements AutoCloseable {
         }
     }
 
-    /** Whether the work has ended for good (returned, failed, or was closed). */
+    /**
+     * Whether the work has ended for good (returned, failed, or was closed).
+     *
+     * @return true once the work will not run again, so that {@link #join()} returns or throws at once
+     */
     public boolean isDone() {
         return done.isDone();
     }
 
-    /** How many times the work was started again after a loss or a broker-closed channel. */
+    /**
+     * How many times the work was started again after a loss or a broker-closed channel.
+     *
+     * @return the number of restarts so far; 0 if the work has run only once
+     */
     public int restarts() {
         return restarts.get();
     }

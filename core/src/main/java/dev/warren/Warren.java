@@ -57,6 +57,8 @@ public final class Warren {
      * each of {@link ConnectionOptions#addresses()} in turn), later losses are recovered in the
      * background by the options' {@link ConnectionOptions#recovery() recovery policy}.
      *
+     * @param options the addresses, credentials, timeouts and recovery policy of every connection
+     * @return the robust connection, with its first connection open
      * @throws NullPointerException if options is null
      * @throws IllegalArgumentException if the URI is malformed
      * @throws ConnectFailedException if no address accepted the first connection (it names each

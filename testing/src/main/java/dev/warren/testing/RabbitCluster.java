@@ -93,6 +93,8 @@ public final class RabbitCluster implements AutoCloseable {
      * A cluster of {@code size} nodes shared by every caller in this JVM: started on first use,
      * closed when the JVM exits. Tests that share it must leave every node running when they end.
      *
+     * @param size the number of nodes, at least 1; each size has its own shared cluster
+     * @return the cluster of that size, started by the first call for it and reused afterwards
      * @throws BrokerUnavailableException as {@link #start(int)}
      */
     public static RabbitCluster shared(int size) {
@@ -104,22 +106,40 @@ public final class RabbitCluster implements AutoCloseable {
         }
     }
 
-    /** The nodes, in order; the first is the one the others joined. */
+    /**
+     * The nodes, in order; the first is the one the others joined.
+     *
+     * @return an unmodifiable list of all nodes of this cluster, by index
+     */
     public List<Node> nodes() {
         return nodes;
     }
 
-    /** Node {@code i} (from 0). */
+    /**
+     * Node {@code i} (from 0).
+     *
+     * @param i the index of the node in this cluster, from 0 to the cluster size minus 1
+     * @return the node at that index
+     * @throws IndexOutOfBoundsException if {@code i} is negative or not less than the cluster size
+     */
     public Node node(int i) {
         return nodes.get(i);
     }
 
-    /** Every node's AMQP address as {@code host:port}, for {@code ConnectionOptions.withAddresses}. */
+    /**
+     * Every node's AMQP address as {@code host:port}, for {@code ConnectionOptions.withAddresses}.
+     *
+     * @return the {@code 127.0.0.1:<port>} address of each node, in node order
+     */
     public List<String> addresses() {
         return nodes.stream().map(Node::address).toList();
     }
 
-    /** An AMQP URI (user guest) of the first node; with {@code withAddresses} only its credentials count. */
+    /**
+     * An AMQP URI (user guest) of the first node; with {@code withAddresses} only its credentials count.
+     *
+     * @return {@code amqp://guest:guest@127.0.0.1:<port>} with the AMQP port of node 0
+     */
     public String uri() {
         return nodes.get(0).uri();
     }
@@ -165,32 +185,56 @@ public final class RabbitCluster implements AutoCloseable {
             }
         }
 
-        /** The Erlang node name, e.g. {@code warren-1234-2@localhost}. */
+        /**
+         * The Erlang node name, e.g. {@code warren-1234-2@localhost}.
+         *
+         * @return the name {@code warren-<pid>-<n>@localhost}, unique to this node in this JVM
+         */
         public String name() {
             return name;
         }
 
-        /** The position of this node in its cluster, from 0. */
+        /**
+         * The position of this node in its cluster, from 0.
+         *
+         * @return the index of this node, as passed to {@link RabbitCluster#node(int)}
+         */
         public int index() {
             return index;
         }
 
-        /** Its AMQP port. */
+        /**
+         * Its AMQP port.
+         *
+         * @return the local TCP port this node's AMQP listener binds on {@code 127.0.0.1}
+         */
         public int port() {
             return amqpPort;
         }
 
-        /** {@code 127.0.0.1:<port>}. */
+        /**
+         * {@code 127.0.0.1:<port>}.
+         *
+         * @return this node's AMQP address as {@code host:port}, with its {@link #port()}
+         */
         public String address() {
             return "127.0.0.1:" + amqpPort;
         }
 
-        /** An AMQP URI for this node, user guest, vhost {@code /}. */
+        /**
+         * An AMQP URI for this node, user guest, vhost {@code /}.
+         *
+         * @return {@code amqp://guest:guest@127.0.0.1:<port>} with this node's AMQP port
+         */
         public String uri() {
             return "amqp://guest:guest@127.0.0.1:" + amqpPort;
         }
 
-        /** Fault injection and inspection through {@code rabbitmqctl -n <this node>}, vhost {@code /}. */
+        /**
+         * Fault injection and inspection through {@code rabbitmqctl -n <this node>}, vhost {@code /}.
+         *
+         * @return a new admin that runs {@code rabbitmqctl} against this node, with every fault allowed
+         */
         public BrokerAdmin admin() {
             return new BrokerAdmin(args -> {
                 List<String> command = new ArrayList<>(List.of(PrivateNode.ctlCommand(), "-n", name));
@@ -199,7 +243,11 @@ public final class RabbitCluster implements AutoCloseable {
             }, "/", null); // a node this JVM started: every fault is allowed on it
         }
 
-        /** Whether the node's Erlang VM runs. */
+        /**
+         * Whether the node's Erlang VM runs.
+         *
+         * @return true if this node was started and its {@code beam.smp} process is alive
+         */
         public boolean isRunning() {
             lock.lock();
             try {
@@ -284,7 +332,11 @@ public final class RabbitCluster implements AutoCloseable {
             }
         }
 
-        /** The OS pid of the node's Erlang VM, if it runs. */
+        /**
+         * The OS pid of the node's Erlang VM, if it runs.
+         *
+         * @return the pid of its {@code beam.smp} process, or empty if the node was never started or is down
+         */
         public java.util.OptionalLong pid() {
             return beam().map(p -> java.util.OptionalLong.of(p.pid())).orElse(java.util.OptionalLong.empty());
         }
