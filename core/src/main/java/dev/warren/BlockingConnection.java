@@ -298,7 +298,7 @@ public final class BlockingConnection implements AutoCloseable {
         }
         // Not a close: the socket failed under amqp-client (it closes the connection next).
         ConnectionClosedException c = new ConnectionClosedException(options.connectionName(), 0,
-                "network failure: " + e, false, null, e);
+                "network failure: " + e, true, null, e);
         closed.compareAndSet(null, c);
         return closed.get().forCaller();
     }
