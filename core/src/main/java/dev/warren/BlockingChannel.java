@@ -543,10 +543,15 @@ public final class BlockingChannel implements AutoCloseable {
      * a blocked connection, for room under the bound on unconfirmed messages, and for the
      * confirm.
      *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param message the message, with its properties and mandatory flag
      * @param timeout how long it may take; positive
      * @throws IllegalArgumentException if timeout is not positive, or as {@link #publish(String, String, byte[])}
      * @throws PublishTimeoutException when the timeout passed; {@link PublishTimeoutException#sent()}
      *         says whether the message was written (its outcome is then unknown) or never sent
+     * @throws InterruptedException when interrupted while the channel is open; the message may
+     *         or may not have been sent
      */
     public void publish(String exchange, String routingKey, Message message, Duration timeout)
             throws InterruptedException {

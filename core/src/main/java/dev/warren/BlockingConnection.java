@@ -28,8 +28,9 @@ import java.util.function.Consumer;
  *
  * <p>When the broker or the network closes the connection, every channel of it is closed with a
  * {@link ConnectionClosedException} that carries the broker's reply code and text: every pending
- * operation on those channels fails with it, and every subtask is cancelled. Warren never
- * reconnects by itself.
+ * operation on those channels fails with it, and every subtask is cancelled. A
+ * {@code BlockingConnection} never reconnects by itself; {@link RobustConnection} does, one
+ * level up ({@link Warren#connectRobust(ConnectionOptions)}).
  */
 public final class BlockingConnection implements AutoCloseable {
     private static final AtomicLong WRITERS = new AtomicLong();
@@ -317,7 +318,7 @@ public final class BlockingConnection implements AutoCloseable {
         }
         // Not a close: the socket failed under amqp-client (it closes the connection next).
         ConnectionClosedException c = new ConnectionClosedException(options.connectionName(), 0,
-                "network failure: " + e, false, null, e);
+                "network failure: " + e, true, null, e);
         closed.compareAndSet(null, c);
         return closed.get().forCaller();
     }

@@ -87,6 +87,16 @@ public abstract sealed class ClosedException extends WarrenException
     public abstract ClosedException forCaller();
 
     private static String message(String what, int code, String text, boolean byBroker, String method) {
+        if (code == 0 && text != null && !text.isEmpty()) {
+            // No AMQP close: the network or missed heartbeats took it, or the client ended it
+            // (an operation timeout, a frame amqp-client refused).
+            StringBuilder sb = new StringBuilder(what).append(byBroker ? " lost: " : " ended by the client: ")
+                    .append(text);
+            if (method != null) {
+                sb.append(" (").append(method).append(')');
+            }
+            return sb.toString();
+        }
         StringBuilder sb = new StringBuilder(what).append(" closed ")
                 .append(byBroker ? "by the broker" : "by the application");
         if (code != 0 || (text != null && !text.isEmpty())) {

@@ -17,6 +17,8 @@ public final class ConnectFailedException extends WarrenException {
     private final int port;
     /** The virtual host that was asked for. */
     private final String virtualHost;
+    /** Each address tried and why it failed, as {@code "host:port: reason"}, in the order tried. */
+    private final java.util.List<String> attempts;
 
     /**
      * Creates the exception; Warren throws it, and applications may create one (in tests, say).
@@ -32,6 +34,71 @@ public final class ConnectFailedException extends WarrenException {
         this.host = host;
         this.port = port;
         this.virtualHost = virtualHost;
+        this.attempts = java.util.List.of(host + ":" + port + ": " + reason);
+    }
+
+    /**
+     * A failure after trying several addresses in turn (see
+     * {@link ConnectionOptions#withAddresses(String...)}); {@link #host()} and {@link #port()}
+     * name the last one. The failures of the others are attached as suppressed exceptions.
+     *
+     * @param host the last host tried
+     * @param port the last port tried
+     * @param virtualHost the virtual host that was asked for
+     * @param attempts each address tried and why it failed, as {@code "host:port: reason"}, in order
+     * @param cause the last underlying failure
+     */
+    public ConnectFailedException(String host, int port, String virtualHost, java.util.List<String> attempts,
+            Throwable cause) {
+        super("cannot connect to any of " + attempts.size() + " addresses, vhost '" + virtualHost + "': "
+                + String.join("; ", attempts), cause);
+        this.host = host;
+        this.port = port;
+        this.virtualHost = virtualHost;
+        this.attempts = java.util.List.copyOf(attempts);
+    }
+
+    /**
+     * Each address tried and why it failed, as {@code "host:port: reason"}, in the order tried.
+     *
+     * @return an unmodifiable list with one entry per address tried; a single entry when only one was
+     */
+    public java.util.List<String> attempts() {
+        return attempts;
+    }
+
+    /**
+     * Whether a broker refused the credentials or access to the virtual host (403 ACCESS_REFUSED,
+     * 530 NOT_ALLOWED): trying again will not help, so a {@link RobustConnection} gives up.
+     *
+     * @return true if the cause, or a suppressed failure of another address, is an
+     *         authentication failure or a connection close with reply code 403 or 530
+     */
+    public boolean accessRefused() {
+        if (refusal(getCause())) {
+            return true;
+        }
+        for (Throwable t : getSuppressed()) {
+            if (refusal(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean refusal(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof com.rabbitmq.client.AuthenticationFailureException
+                    || c instanceof com.rabbitmq.client.PossibleAuthenticationFailureException) {
+                return true;
+            }
+            if (c instanceof com.rabbitmq.client.ShutdownSignalException s
+                    && s.getReason() instanceof com.rabbitmq.client.AMQP.Connection.Close close
+                    && (close.getReplyCode() == 403 || close.getReplyCode() == 530)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -4,6 +4,7 @@ import com.rabbitmq.client.impl.CredentialsProvider;
 import com.rabbitmq.client.impl.CredentialsRefreshService;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -43,6 +44,10 @@ public final class ConnectionOptions implements Cloneable {
     private int maxUnconfirmed;
     private Duration publishTimeout;
     private Duration operationTimeout = DEFAULT_OPERATION_TIMEOUT;
+
+    // Recovery and clusters (RobustConnection)
+    private List<String> addresses = List.of();
+    private RecoveryPolicy recovery = RecoveryPolicy.defaults();
 
     // TLS and credentials (issue 16)
     private TlsOptions tls;
@@ -377,6 +382,74 @@ public final class ConnectionOptions implements Cloneable {
         return publishTimeout;
     }
 
+    // ---------------------------------------------------------------- recovery and clusters
+
+    /**
+     * The nodes to connect to, as {@code "host:port"} (a bracketed IPv6 literal is fine:
+     * {@code "[::1]:5672"}), instead of the host and port of the URI; user, password and virtual
+     * host still come from the URI. Each connection attempt tries them in turn and takes the
+     * first that accepts; a {@link ConnectFailedException} names every address tried and why
+     * each failed. A {@link RobustConnection} starts each recovery at the address after the one
+     * it lost. No addresses (the default) means the URI's host and port.
+     *
+     * @param hostPorts the addresses, in order
+     * @return a copy with these addresses
+     * @throws NullPointerException if hostPorts or one of them is null
+     * @throws IllegalArgumentException if one is not {@code host:port} with a port in 1..65535
+     */
+    public ConnectionOptions withAddresses(String... hostPorts) {
+        Objects.requireNonNull(hostPorts, "hostPorts");
+        List<String> checked = dev.warren.internal.Addresses.check(List.of(hostPorts));
+        ConnectionOptions c = copy();
+        c.addresses = checked;
+        return c;
+    }
+
+    /**
+     * As {@link #withAddresses(String...)}, from a list.
+     *
+     * @param hostPorts the addresses, in order
+     * @return a copy with these addresses
+     * @throws NullPointerException if hostPorts or one of them is null
+     * @throws IllegalArgumentException if one is not {@code host:port}
+     */
+    public ConnectionOptions withAddresses(List<String> hostPorts) {
+        return withAddresses(Objects.requireNonNull(hostPorts, "hostPorts").toArray(String[]::new));
+    }
+
+    /**
+     * How a {@link RobustConnection} waits between attempts to reconnect, and when it gives up
+     * (default {@link RecoveryPolicy#defaults()}: 100 ms to 5 s, never). A plain
+     * {@link BlockingConnection} never reconnects and ignores it.
+     *
+     * @param policy the policy
+     * @return a copy with this policy
+     * @throws NullPointerException if policy is null
+     */
+    public ConnectionOptions withRecovery(RecoveryPolicy policy) {
+        ConnectionOptions c = copy();
+        c.recovery = Objects.requireNonNull(policy, "policy");
+        return c;
+    }
+
+    /**
+     * The addresses set with {@link #withAddresses}.
+     *
+     * @return the addresses as {@code host:port}; empty for the URI's host and port
+     */
+    public List<String> addresses() {
+        return addresses;
+    }
+
+    /**
+     * The recovery policy of a {@link RobustConnection}.
+     *
+     * @return the recovery policy
+     */
+    public RecoveryPolicy recovery() {
+        return recovery;
+    }
+
     // ---- TLS and credentials ----
 
     /**
@@ -443,22 +516,38 @@ public final class ConnectionOptions implements Cloneable {
         return c;
     }
 
-    /** The credentials refresh service, or null. */
+    /**
+     * The credentials refresh service, or null.
+     *
+     * @return the service given with {@link #withCredentialsRefreshService}, or null if none was given
+     */
     public CredentialsRefreshService credentialsRefreshService() {
         return credentialsRefresh;
     }
 
-    /** The TLS options, or null for the defaults. */
+    /**
+     * The TLS options, or null for the defaults.
+     *
+     * @return the options given with {@link #withTls(TlsOptions)}, or null for the JVM's default TLS
+     */
     public TlsOptions tls() {
         return tls;
     }
 
-    /** Whether the login is SASL EXTERNAL (the client certificate's identity). */
+    /**
+     * Whether the login is SASL EXTERNAL (the client certificate's identity).
+     *
+     * @return true if {@link #withSaslExternal()} was called, false for a login with user and password
+     */
     public boolean saslExternal() {
         return saslExternal;
     }
 
-    /** The credentials provider, or null for the URI's user and password. */
+    /**
+     * The credentials provider, or null for the URI's user and password.
+     *
+     * @return the provider given with {@link #withCredentials(CredentialsProvider)}, or null if none was given
+     */
     public CredentialsProvider credentials() {
         return credentials;
     }

@@ -3,7 +3,9 @@ package dev.warren;
 /**
  * A subtask forked on a channel failed; thrown by {@link BlockingChannel#join()}. The cause is
  * the first failure; failures of other subtasks that happened before they were cancelled are
- * attached as suppressed exceptions.
+ * attached as suppressed exceptions. Also thrown by {@link Supervised#join()} when a supervised
+ * {@link Work} ended with an exception that does not restart it (a bug of its own): that
+ * exception is the cause.
  */
 public final class SubtaskFailedException extends WarrenException {
     private static final long serialVersionUID = 1L;

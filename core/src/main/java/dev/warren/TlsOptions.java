@@ -164,42 +164,74 @@ public final class TlsOptions {
                 list);
     }
 
-    /** The PEM bundle of trusted CAs, or null for the JVM's trust store (or a given context). */
+    /**
+     * The PEM bundle of trusted CAs, or null for the JVM's trust store (or a given context).
+     *
+     * @return the file given to {@link #trusting(Path)}, or null
+     */
     public Path caBundle() {
         return caBundle;
     }
 
-    /** The given {@link SSLContext}, or null when Warren builds one from these options. */
+    /**
+     * The given {@link SSLContext}, or null when Warren builds one from these options.
+     *
+     * @return the context given to {@link #of(SSLContext)}, or null
+     */
     public SSLContext sslContext() {
         return context;
     }
 
-    /** Whether the broker's certificate and host name are verified (false only when insecure). */
+    /**
+     * Whether the broker's certificate and host name are verified (false only when insecure).
+     *
+     * @return false for {@link #trustingAnyCertificateInsecurely()}, true otherwise
+     */
     public boolean verifiesBroker() {
         return !insecure;
     }
 
-    /** The client certificate PEM file, or null. */
+    /**
+     * The client certificate PEM file, or null.
+     *
+     * @return the certificate file given to {@link #withClientCertificate(Path, Path)}, or null
+     */
     public Path clientCertificate() {
         return clientCertificate;
     }
 
-    /** The client private key PEM file, or null. */
+    /**
+     * The client private key PEM file, or null.
+     *
+     * @return the key file given to {@link #withClientCertificate(Path, Path)}, or null
+     */
     public Path clientKey() {
         return clientKey;
     }
 
-    /** The key managers of a client key store given with {@link #withClientKeyStore}, or empty. */
+    /**
+     * The key managers of a client key store given with {@link #withClientKeyStore}, or empty.
+     *
+     * @return the key managers built from that store, or an empty list when none was given
+     */
     public List<KeyManager> clientKeyManagers() {
         return keyManagers;
     }
 
-    /** Whether a client certificate is shown (as a PEM pair or a key store). */
+    /**
+     * Whether a client certificate is shown (as a PEM pair or a key store).
+     *
+     * @return true if {@link #withClientCertificate(Path, Path)} or {@link #withClientKeyStore} was used
+     */
     public boolean hasClientCertificate() {
         return clientCertificate != null || !keyManagers.isEmpty();
     }
 
-    /** The protocols offered, or empty for the JDK's defaults. */
+    /**
+     * The protocols offered, or empty for the JDK's defaults.
+     *
+     * @return the protocol names given to {@link #withProtocols(String...)}, or an empty list
+     */
     public List<String> protocols() {
         return protocols;
     }

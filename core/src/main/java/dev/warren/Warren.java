@@ -51,4 +51,20 @@ public final class Warren {
             throw e;
         }
     }
+
+    /**
+     * Opens a {@link RobustConnection}: the first connection is made before it returns (trying
+     * each of {@link ConnectionOptions#addresses()} in turn), later losses are recovered in the
+     * background by the options' {@link ConnectionOptions#recovery() recovery policy}.
+     *
+     * @param options the addresses, credentials, timeouts and recovery policy of every connection
+     * @return the robust connection, with its first connection open
+     * @throws NullPointerException if options is null
+     * @throws IllegalArgumentException if the URI is malformed
+     * @throws ConnectFailedException if no address accepted the first connection (it names each
+     *         address tried and why it failed)
+     */
+    public static RobustConnection connectRobust(ConnectionOptions options) {
+        return RobustConnection.open(options);
+    }
 }

@@ -12,7 +12,8 @@ import dev.warren.testing.RabbitExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class ChannelErrorTest {
                 return null;
             }));
             held.await();
-            List<Thread> declarers = new CopyOnWriteArrayList<>();
+            Queue<Thread> declarers = new ConcurrentLinkedQueue<>();
             List<Subtask<DeclaredQueue>> declares = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 String queue = unique("forbidden-" + i);

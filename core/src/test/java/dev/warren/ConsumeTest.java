@@ -9,9 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,8 +26,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(RabbitExtension.class)
 @Timeout(60)
 class ConsumeTest {
-    private static final Duration QUIET = Duration.ofMillis(500);
-
     private RabbitBroker broker;
     private TestQueues queues;
     private BlockingConnection conn;
@@ -70,14 +69,13 @@ class ConsumeTest {
         String q = declare(ch, "prefetch");
         queues.publishNumbered(q, "m", 50);
         try (Subscription sub = ch.consume(q, ConsumeOptions.defaults().withPrefetch(7))) {
-            List<Delivery> taken = new ArrayList<>();
-            for (Delivery d = sub.poll(QUIET); d != null; d = sub.poll(QUIET)) {
-                taken.add(d);
-            }
-            assertThat(taken).hasSize(7);
+            // The broker's own counts: it stops at the prefetch however slowly it delivers.
+            awaitBrokerCounts(q, 43, 7);
+            List<Delivery> taken = takeExactly(sub, 7);
             taken.getFirst().ack();
-            assertThat(sub.poll(Duration.ofSeconds(10))).isNotNull();
-            assertThat(sub.poll(QUIET)).isNull();
+            awaitBrokerCounts(q, 42, 7);
+            assertThat(takeExactly(sub, 1)).hasSize(1);
+            assertThat(brokerCounts(q)).containsExactly(42, 7);
         }
     }
 
@@ -90,17 +88,50 @@ class ConsumeTest {
         queues.publishNumbered(q2, "b", 20);
         try (Subscription a = ch.consume(q1, ConsumeOptions.defaults().withPrefetch(2));
                 Subscription b = ch.consume(q2, ConsumeOptions.defaults().withPrefetch(5))) {
-            assertThat(drainWithoutAck(a)).isEqualTo(2);
-            assertThat(drainWithoutAck(b)).isEqualTo(5);
+            awaitBrokerCounts(q1, 18, 2);
+            awaitBrokerCounts(q2, 15, 5);
+            assertThat(takeExactly(a, 2)).hasSize(2);
+            assertThat(takeExactly(b, 5)).hasSize(5);
         }
     }
 
-    private static int drainWithoutAck(Subscription sub) throws InterruptedException {
-        int n = 0;
-        while (sub.poll(QUIET) != null) {
-            n++;
+    /**
+     * Takes {@code n} deliveries without settling them, then checks that no other one is
+     * buffered; call it once the broker's counts say that no more are on their way.
+     */
+    private static List<Delivery> takeExactly(Subscription sub, int n) throws InterruptedException {
+        List<Delivery> taken = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Delivery d = sub.poll(Duration.ofSeconds(10));
+            assertThat(d).as("delivery %d of %d", i + 1, n).isNotNull();
+            taken.add(d);
         }
-        return n;
+        assertThat(sub.poll(Duration.ZERO)).as("a delivery beyond the %d the broker counted", n).isNull();
+        return taken;
+    }
+
+    /** The queue's ready and unacknowledged message counts, as the broker itself keeps them. */
+    private List<Integer> brokerCounts(String q) {
+        String out = broker.admin().rabbitmqctl("list_queues", "-q", "--no-table-headers", "-p",
+                broker.admin().vhost(), "name", "messages_ready", "messages_unacknowledged");
+        for (String line : out.split("\n")) {
+            String[] f = line.strip().split("\\s+");
+            if (f.length == 3 && f[0].equals(q)) {
+                return List.of(Integer.parseInt(f[1]), Integer.parseInt(f[2]));
+            }
+        }
+        throw new AssertionError("queue " + q + " not listed: " + out);
+    }
+
+    /** Waits (polling rabbitmqctl, up to a deadline) until the broker counts these for the queue. */
+    private void awaitBrokerCounts(String q, int ready, int unacked) {
+        List<List<Integer>> last = new ArrayList<>(List.of(List.of()));
+        boolean reached = TestSupport.awaitTrue(() -> {
+            last.set(0, brokerCounts(q));
+            return last.get(0).equals(List.of(ready, unacked));
+        }, Duration.ofSeconds(30));
+        assertThat(reached).as("broker counts of %s (ready, unacked): %s, wanted [%d, %d]", q, last.get(0), ready,
+                unacked).isTrue();
     }
 
     @Test
@@ -137,7 +168,8 @@ class ConsumeTest {
             assertThat(low.consumerTag()).isNotEqualTo(tag).isNotEmpty();
             queues.publishNumbered(q, "m", 20);
             // The higher-priority consumer has room for all of them, so the other gets none.
-            assertThat(drainWithoutAck(high)).isEqualTo(20);
+            awaitBrokerCounts(q, 0, 20);
+            assertThat(takeExactly(high, 20)).hasSize(20);
             assertThat(low.poll(Duration.ZERO)).isNull();
         }
         String other = declare(ch, "exclusive");
@@ -189,7 +221,7 @@ class ConsumeTest {
         BlockingChannel ch = conn.openChannel();
         String q = declare(ch, "deleted");
         Subscription sub = ch.consume(q);
-        List<Throwable> outcomes = new CopyOnWriteArrayList<>();
+        Queue<Throwable> outcomes = new ConcurrentLinkedQueue<>();
         CountDownLatch ended = startTakers(sub, 10, outcomes);
         BlockingChannel other = conn.openChannel();
         other.queueDelete(q);
@@ -234,7 +266,7 @@ class ConsumeTest {
         queues.publish(q, "buffered");
         Subscription sub = ch.consume(q);
         awaitAllDelivered(q);
-        List<Throwable> outcomes = new CopyOnWriteArrayList<>();
+        Queue<Throwable> outcomes = new ConcurrentLinkedQueue<>();
         Delivery first = sub.take();
         CountDownLatch ended = startTakers(sub, takers, outcomes);
         assertThatThrownBy(() -> ch.queueDeclarePassive("warren.consume.missing"))
@@ -369,6 +401,32 @@ class ConsumeTest {
     }
 
     @Test
+    void settlingFromAnInterruptedThreadKeepsItsInterruptStatus() throws Exception {
+        BlockingChannel ch = conn.openChannel();
+        String q = declare(ch, "settle-interrupted");
+        queues.publish(q, "acked", "nacked", "rejected");
+        Subscription sub = ch.consume(q, ConsumeOptions.defaults().withPrefetch(3));
+        List<Delivery> ds = List.of(sub.take(), sub.take(), sub.take());
+        List<TestSupport.Action> settles = List.of(ds.get(0)::ack, () -> ds.get(1).nack(false),
+                () -> ds.get(2).reject(false));
+        for (TestSupport.Action settle : settles) {
+            // A virtual thread: one interrupted while it writes to a socket closes the socket.
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread.ofVirtual().start(() -> {
+                Thread.currentThread().interrupt();
+                Throwable t = TestSupport.caught(settle);
+                outcome.set(t != null ? t : Thread.currentThread().isInterrupted());
+            }).join();
+            assertThat(outcome.get()).as("interrupt status after settling").isEqualTo(Boolean.TRUE);
+        }
+        assertThat(ds).allMatch(Delivery::isSettled);
+        ch.close();
+        // The broker took all three: none was requeued when the channel closed.
+        assertThat(conn.isOpen()).isTrue();
+        assertThat(queues.ready(q)).isZero();
+    }
+
+    @Test
     void settlingAfterTheChannelClosedThrowsTheClosedException() throws Exception {
         BlockingChannel ch = conn.openChannel();
         String q = declare(ch, "settle-closed");
@@ -474,7 +532,7 @@ class ConsumeTest {
      *
      * @return counted down as each taker ends
      */
-    private static CountDownLatch startTakers(Subscription sub, int n, List<Throwable> outcomes)
+    private static CountDownLatch startTakers(Subscription sub, int n, Queue<Throwable> outcomes)
             throws InterruptedException {
         CountDownLatch started = new CountDownLatch(n);
         CountDownLatch ended = new CountDownLatch(n);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.rabbitmq.client.GetResponse;
+import dev.warren.testing.BrokerAdmin;
 import dev.warren.testing.RabbitBroker;
 import dev.warren.testing.RabbitExtension;
 import dev.warren.testing.TcpProxy;
@@ -96,6 +97,42 @@ class FailureBoundsTest {
             assertThat(conn.isOpen()).isFalse();
         } finally {
             conn.close();
+        }
+    }
+
+    @Test
+    void aSynchronousMethodDuringAMemoryAlarmEndsAtTheOperationTimeoutAndCloseStaysBounded() throws Exception {
+        // A memory alarm acts on the whole broker: only on one this JVM started.
+        RabbitBroker broker = RabbitBroker.privateNode();
+        BrokerAdmin admin = broker.admin();
+        try (BlockingConnection conn = Warren.connect(ConnectionOptions.of(broker.uri())
+                .withOperationTimeout(Duration.ofSeconds(2)).withConnectTimeout(Duration.ofSeconds(2)))) {
+            BlockingChannel ch = conn.openChannel();
+            String q = ch.queueDeclare(QueueSpec.named(unique("alarm")).withDurable(false)
+                    .withAutoDelete(true)).name();
+            Subscription sub = ch.consume(q);
+            java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
+            conn.unwrap().addBlockedListener(reason -> blocked.countDown(), () -> { });
+            try {
+                admin.raiseMemoryAlarm();
+                // The broker blocks a connection that publishes, and then reads nothing more from it.
+                conn.unwrap().createChannel().basicPublish("", q, null, new byte[] {1});
+                assertThat(blocked.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> ch.queueDeclare(QueueSpec.serverNamed()))
+                        .isInstanceOfSatisfying(ChannelClosedException.class, e -> {
+                            assertThat(e.initiatedByBroker()).isFalse();
+                            assertThat(e.replyText()).contains("client-side timeout");
+                        });
+                long closing = System.nanoTime();
+                sub.close();
+                ch.close();
+                long end = System.nanoTime();
+                assertThat(Duration.ofNanos(closing - start)).isLessThan(Duration.ofSeconds(6));
+                assertThat(Duration.ofNanos(end - closing)).as("closes are bounded").isLessThan(Duration.ofSeconds(6));
+            } finally {
+                admin.clearMemoryAlarm();
+            }
         }
     }
 }

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.warren.testing.RabbitBroker;
+import dev.warren.testing.TcpProxy;
 import dev.warren.testing.RabbitExtension;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -63,6 +66,110 @@ class FifoSlotTest {
             }
             assertThat(ch.isOpen()).isTrue();
         }
+    }
+
+    @Test
+    void queuedCallersAreServedInTheOrderTheyQueued(RabbitBroker broker) throws Exception {
+        int callers = 10;
+        try (TestQueues queues = new TestQueues(broker); BlockingConnection conn = Warren.connect(broker.uri());
+                BlockingChannel ch = conn.openChannel()) {
+            String q = queues.declare(ch, TestQueues.spec(TestQueues.unique("fifo-order")));
+            queues.publishNumbered(q, "m", callers);
+            CountDownLatch release = new CountDownLatch(1);
+            Thread holder = TestSupport.holdSlot(ch, release);
+            // basic.get goes through the slot: the i-th caller in the queue must get the i-th message.
+            List<CompletableFuture<String>> got = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                CompletableFuture<String> body = new CompletableFuture<>();
+                Thread t = Thread.ofVirtual().start(() -> {
+                    try {
+                        Delivery d = ch.get(q).orElseThrow();
+                        d.ack();
+                        body.complete(d.bodyAsString());
+                    } catch (Throwable e) {
+                        body.completeExceptionally(e);
+                    }
+                });
+                awaitParkedIn(t, "acquireSlot");
+                got.add(body);
+            }
+            release.countDown();
+            holder.join();
+            for (int i = 0; i < callers; i++) {
+                assertThat(got.get(i)).as("caller %d", i).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("m" + i);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void interruptedCallersWhoseFramesFillTheSocketLeaveTheChannelInStep(RabbitBroker broker) throws Exception {
+        try (TcpProxy proxy = new TcpProxy(broker.uri())) {
+            ConnectionOptions options = ConnectionOptions.of(proxy.uri(broker.uri())).withConnectionName(unique("full-socket"));
+            try (BlockingConnection conn = Warren.connect(options); BlockingChannel ch = conn.openChannel()) {
+                String q = ch.queueDeclare(QueueSpec.named(unique("full-socket")).durable(false).exclusive(true)).name();
+                proxy.pause(); // nothing is forwarded: once the kernel's buffers are full, writes block
+                byte[] body = new byte[1 << 20];
+                List<Thread> publishers = new ArrayList<>();
+                List<CompletableFuture<Throwable>> outcomes = new ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+                    publishers.add(Thread.ofVirtual().start(() -> outcome.complete(TestSupport.caught(
+                            () -> ch.publish("", q, body)))));
+                    outcomes.add(outcome);
+                }
+                // Whichever thread writes (a publisher itself, or a writer of Warren's own) is stuck
+                // now; the caller to interrupt is that publisher, else the first one, whose frame waits.
+                Thread writing = awaitBlockedInSocketWrite(publishers);
+                Thread publisher = publishers.contains(writing) ? writing : publishers.getFirst();
+                // A synchronous method whose frame queues behind the full socket.
+                CompletableFuture<Throwable> declare = new CompletableFuture<>();
+                Thread caller = Thread.ofVirtual().start(() -> declare.complete(TestSupport.caught(
+                        () -> ch.queueDeclare(QueueSpec.named(unique("behind")).durable(false).exclusive(true)))));
+                outcomes.add(declare);
+                assertThat(TestSupport.awaitTrue(() -> caller.getState() != Thread.State.RUNNABLE
+                        && !declare.isDone(), Duration.ofSeconds(10))).isTrue();
+
+                publisher.interrupt();
+                caller.interrupt();
+                proxy.resume();
+
+                for (CompletableFuture<Throwable> o : outcomes) {
+                    assertThat(o.get(30, TimeUnit.SECONDS)).satisfiesAnyOf(
+                            e -> assertThat(e).isNull(), e -> assertThat(e).isInstanceOf(InterruptedException.class));
+                }
+                assertThat(conn.isOpen()).as("connection open").isTrue();
+                assertThat(ch.isOpen()).as("channel open").isTrue();
+                String last = unique("last");
+                assertThat(ch.queueDeclare(QueueSpec.named(last).durable(false).exclusive(true)).name()).isEqualTo(last);
+                ch.publish("", q, new byte[1]);
+                assertThat(ch.context().pendingCount()).isZero();
+            }
+        }
+    }
+
+    /**
+     * Waits until a thread is blocked in a socket write, one of {@code callers} or a platform
+     * thread (a writer of Warren's own), and returns it.
+     */
+    private static Thread awaitBlockedInSocketWrite(List<Thread> callers) {
+        Thread[] found = new Thread[1];
+        boolean blocked = TestSupport.awaitTrue(() -> {
+            List<Thread> all = new ArrayList<>(callers);
+            all.addAll(Thread.getAllStackTraces().keySet());
+            for (Thread t : all) {
+                if (t.getState() == Thread.State.WAITING || t.getState() == Thread.State.RUNNABLE) {
+                    if (Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("implWrite")
+                            || f.getMethodName().equals("socketWrite0"))) {
+                        found[0] = t;
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }, Duration.ofSeconds(20));
+        assertThat(blocked).as("a thread blocked in a socket write").isTrue();
+        return found[0];
     }
 
     @Test
@@ -120,7 +227,9 @@ class FifoSlotTest {
             assertThat(interruptedAwaiting.get()).as("callers interrupted while awaiting their reply").isPositive();
             assertThat(interruptedQueued.get()).as("callers interrupted while queued").isPositive();
             assertThat(ch.isOpen()).isTrue();
-            assertThat(ch.context().pendingCount()).isZero();
+            // An interrupted caller's method stays in flight until its reply comes, just after.
+            assertThat(TestSupport.awaitTrue(() -> ch.context().pendingCount() == 0, Duration.ofSeconds(10)))
+                    .as("nothing pending once the last replies came").isTrue();
             String last = unique("last");
             assertThat(ch.queueDeclare(QueueSpec.named(last).withDurable(false).withExclusive(true)).name()).isEqualTo(last);
         }

@@ -164,7 +164,7 @@ class ForcedCloseTest {
         }));
         held.await();
 
-        List<Thread> declarers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.Queue<Thread> declarers = new java.util.concurrent.ConcurrentLinkedQueue<>();
         List<Subtask<?>> declares = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             declares.add(ch.fork(() -> {

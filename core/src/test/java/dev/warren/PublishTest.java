@@ -129,7 +129,10 @@ class PublishTest {
     }
 
     @Test
-    void publishersWaitDuringMemoryAlarmAndCompleteAfterIt(RabbitBroker broker, BrokerAdmin admin) throws Exception {
+    void publishersWaitDuringMemoryAlarmAndCompleteAfterIt() throws Exception {
+        // A memory alarm acts on the whole broker: only on one this JVM started.
+        RabbitBroker broker = RabbitBroker.privateNode();
+        BrokerAdmin admin = broker.admin();
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
             String q = ch.queueDeclare(QueueSpec.named(unique("alarm")).withDurable(false).withAutoDelete(false)).name();
             int n = 20;
@@ -160,12 +163,19 @@ class PublishTest {
     }
 
     @Test
-    void publishTimesOutWhileTheConnectionIsBlocked(RabbitBroker broker, BrokerAdmin admin) throws Exception {
+    void publishTimesOutWhileTheConnectionIsBlocked() throws Exception {
+        RabbitBroker broker = RabbitBroker.privateNode();
+        BrokerAdmin admin = broker.admin();
         Duration timeout = Duration.ofMillis(1500);
         ConnectionOptions options = ConnectionOptions.of(broker.uri()).withPublishTimeout(timeout);
         try (BlockingConnection conn = Warren.connect(options); BlockingChannel ch = conn.openChannel()) {
             try {
                 admin.raiseMemoryAlarm();
+                // The broker blocks a connection once it publishes: here on a raw channel of its own,
+                // so that every publish below finds the connection blocked before it writes.
+                conn.unwrap().createChannel().basicPublish("", unique("nowhere"), null, new byte[1]);
+                assertThat(TestSupport.awaitTrue(conn::isBlocked, Duration.ofSeconds(30))).as("connection blocked").isTrue();
+                long nextSeqNo = ch.unwrap().getNextPublishSeqNo();
                 List<Future<Long>> publishes = new ArrayList<>();
                 try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
                     for (int i = 0; i < 10; i++) {
@@ -175,6 +185,9 @@ class PublishTest {
                                 ch.publish("amq.direct", "warren.nowhere", new byte[10]);
                                 return -1L;
                             } catch (PublishTimeoutException e) {
+                                assertThat(e.sent()).as("sent").isFalse();
+                                assertThat(e.timeout()).isEqualTo(timeout);
+                                assertThat(e.getMessage()).contains("blocked the connection").contains("not sent");
                                 return System.nanoTime() - t0;
                             }
                         }));
@@ -185,8 +198,41 @@ class PublishTest {
                         assertThat(Duration.ofNanos(took)).isBetween(timeout.minusMillis(50), timeout.multipliedBy(4));
                     }
                 }
+                // Nothing was written: no sequence number was taken, nothing waits for a confirm.
+                assertThat(ch.unwrap().getNextPublishSeqNo()).isEqualTo(nextSeqNo);
+                assertThat(ch.unconfirmedCount()).isZero();
             } finally {
                 admin.clearMemoryAlarm();
+            }
+        }
+    }
+
+    @Test
+    void publishTimesOutWaitingForRoomUnderTheUnconfirmedBound(RabbitBroker broker) throws Exception {
+        Duration timeout = Duration.ofMillis(300);
+        try (TcpProxy proxy = new TcpProxy(broker.uri())) {
+            ConnectionOptions options = ConnectionOptions.of(proxy.uri(broker.uri()))
+                    .withPublishTimeout(timeout).withMaxUnconfirmed(1);
+            try (BlockingConnection conn = Warren.connect(options)) {
+                BlockingChannel ch = conn.openChannel();
+                proxy.pause(); // the first message goes out, its confirm never comes back
+                assertThatThrownBy(() -> ch.publish("amq.direct", "warren.nowhere", new byte[10]))
+                        .isInstanceOfSatisfying(PublishTimeoutException.class, e -> assertThat(e.sent()).isTrue());
+                // It keeps the only room until its confirm or the close.
+                assertThat(ch.unconfirmedCount()).isEqualTo(1);
+                long nextSeqNo = ch.unwrap().getNextPublishSeqNo();
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> ch.publish("amq.direct", "warren.nowhere", new byte[10]))
+                        .isInstanceOfSatisfying(PublishTimeoutException.class, e -> {
+                            assertThat(e.sent()).isFalse();
+                            assertThat(e.timeout()).isEqualTo(timeout);
+                            assertThat(e.getMessage()).contains("room under the bound of 1").contains("not sent");
+                        });
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(timeout, timeout.multipliedBy(10));
+                assertThat(ch.unwrap().getNextPublishSeqNo()).as("the second message was never written").isEqualTo(nextSeqNo);
+                assertThat(ch.unconfirmedCount()).isEqualTo(1);
+                proxy.cut(); // closing through a frozen link would wait for amqp-client's own timeout
+                ch.close();
             }
         }
     }
@@ -218,7 +264,10 @@ class PublishTest {
     }
 
     @Test
-    void forcedConnectionCloseFailsEveryUnconfirmedPublish(RabbitBroker broker, BrokerAdmin admin) throws Exception {
+    void forcedConnectionCloseFailsEveryUnconfirmedPublish() throws Exception {
+        // A memory alarm acts on the whole broker: only on one this JVM started.
+        RabbitBroker broker = RabbitBroker.privateNode();
+        BrokerAdmin admin = broker.admin();
         String name = unique("forced");
         ConnectionOptions options = ConnectionOptions.of(broker.uri()).withConnectionName(name);
         BlockingConnection conn = Warren.connect(options);

@@ -105,6 +105,40 @@ class RpcTest {
     }
 
     @Test
+    void withoutErrorRepliesAFailedRequestIsDeadLetteredAndItsCallerTimesOut() throws Exception {
+        String dead = queue("dead-letters");
+        String q = queue(TestQueues.spec(TestQueues.unique("rpc.no-error-replies"))
+                .argument("x-dead-letter-exchange", "").argument("x-dead-letter-routing-key", dead));
+        server.fork(() -> {
+            server.serve(q, ServeOptions.defaults().withErrorReplies(false), req -> {
+                if (req.bodyAsString().equals("boom")) {
+                    throw new IllegalStateException("out of stock");
+                }
+                return Message.text("re:" + req.bodyAsString());
+            });
+            return null;
+        });
+        Duration timeout = Duration.ofMillis(500);
+        assertThatThrownBy(() -> client.call("", q, Message.text("boom"), timeout))
+                .isInstanceOfSatisfying(RpcTimeoutException.class, e -> assertThat(e.timeout()).isEqualTo(timeout));
+        // Nacked without requeue: the request went to the dead-letter queue, no reply was sent.
+        assertThat(awaitTrue(() -> readyIn(dead) == 1, Duration.ofSeconds(10))).as("request dead-lettered").isTrue();
+        assertThat(client.droppedReplyCount()).isZero();
+        assertThat(readyIn(q)).isZero();
+        // The server carries on with the next request.
+        assertThat(client.call("", q, Message.text("fine"), LONG).bodyAsString()).isEqualTo("re:fine");
+        assertThat(server.isOpen()).isTrue();
+    }
+
+    private int readyIn(String q) {
+        try {
+            return queues.ready(q);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void callWithoutServerTimesOutAndLeavesNoPendingEntry() throws Exception {
         String q = queue("unserved");
         long start = System.nanoTime();

@@ -529,7 +529,7 @@ public final class ChannelContext {
             Throwable lost = writer.lostBecause();
             shutdown(connectionClose != null ? Closes.from(connectionClose, raw.getChannelNumber(), connectionName)
                     : new ConnectionClosedException(connectionName, 0, Closes.describe(lost != null ? lost : io),
-                            false, null, lost != null ? lost : io));
+                            true, null, lost != null ? lost : io));
             return closed.get().forCaller();
         }
         if (t instanceof RuntimeException r) {

@@ -80,18 +80,15 @@ public final class Connector {
         LinkWatch watch = new LinkWatch(f.getSocketConfigurator(), writer);
         f.setSocketConfigurator(watch);
         f.setExceptionHandler(watch);
-        String host = f.getHost();
-        int port = f.getPort();
-        String vhost = f.getVirtualHost();
-        try {
-            Connection c = options.connectionName() != null ? f.newConnection(options.connectionName())
-                    : f.newConnection();
-            watch.opened(c);
-            return c;
-        } catch (IOException | TimeoutException | ShutdownSignalException e) {
-            String described = ConnectFailures.reason(e, options, tls, host);
-            throw new ConnectFailedException(host, port, vhost, described != null ? described : reason(e), e);
-        }
+        Connection c = Addresses.connect(f, options.addresses(),
+                factory -> options.connectionName() != null ? factory.newConnection(options.connectionName())
+                        : factory.newConnection(),
+                (e, host) -> {
+                    String described = ConnectFailures.reason(e, options, tls, host);
+                    return described != null ? described : reason(e);
+                });
+        watch.opened(c);
+        return c;
     }
 
     /** amqp-client's threads, named so they can be told apart (and counted) as Warren's. */

@@ -9,6 +9,7 @@ import dev.warren.ChannelClosedException;
 import dev.warren.ConsumeOptions;
 import dev.warren.ConsumerCancelledException;
 import dev.warren.Delivery;
+import java.lang.reflect.Field;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
@@ -223,11 +224,38 @@ class SubscriptionBufferTest {
     @Test
     void timedOutPollsDoNotPileUpWaiters() throws Exception {
         SubscriptionImpl s = subscription();
+        // A taker parked at the bottom of the stack: timed-out polls above it must not stay there.
+        Thread taker = Thread.ofVirtual().start(() -> {
+            try {
+                s.take();
+            } catch (InterruptedException | RuntimeException e) {
+                // ends the test's taker
+            }
+        });
+        awaitWaiters(s, 1);
+        Thread poller = Thread.ofVirtual().start(() -> {
+            try {
+                for (int i = 0; i < 10_000; i++) {
+                    assertThat(s.poll(Duration.ofNanos(1))).isNull();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         for (int i = 0; i < 10_000; i++) {
             assertThat(s.poll(Duration.ofNanos(1))).isNull();
         }
+        poller.join();
+        // The parked taker, and at most one withdrawn node per poller that a sibling's push
+        // covered before it could pop itself (the next push drops it).
+        List<Object> left = waiters(s);
+        assertThat(left).as("waiter stack after 20,000 timed-out polls").hasSizeBetween(1, 3);
+        assertThat(left).filteredOn(w -> state(w) == WAITING).hasSize(1);
         deliver(s, 1);
-        assertThat(s.take().envelope().getDeliveryTag()).isEqualTo(1);
+        taker.join();
+        assertThat(waiters(s)).noneMatch(w -> state(w) == WAITING);
+        deliver(s, 2);
+        assertThat(s.take().envelope().getDeliveryTag()).isEqualTo(2);
     }
 
     @Test
@@ -236,11 +264,9 @@ class SubscriptionBufferTest {
         consumers.register(s);
         deliver(s, 1);
         int takers = 10_000;
-        CountDownLatch started = new CountDownLatch(takers);
         CountDownLatch closed = new CountDownLatch(takers);
         for (int i = 0; i < takers; i++) {
             Thread.ofVirtual().start(() -> {
-                started.countDown();
                 try {
                     s.take();
                     s.take();
@@ -251,8 +277,12 @@ class SubscriptionBufferTest {
                 }
             });
         }
-        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        List<Object> parked = awaitWaiters(s, takers);
         ctx.shutdown(new ChannelClosedException(1, 406, "PRECONDITION_FAILED - test", true, "basic.ack", null));
+        // At once: the close itself signalled every parked taker before it returned, rather than
+        // each woken taker waking the next.
+        assertThat(waiters(s)).isEmpty();
+        assertThat(parked).allSatisfy(w -> assertThat(state(w)).isEqualTo(SIGNALLED));
         assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
     }
 
@@ -268,5 +298,49 @@ class SubscriptionBufferTest {
         assertThat(first.next()).isSameAs(first);
         assertThat(second.next()).isNotSameAs(second);
         assertThat(s.take().envelope().getDeliveryTag()).isEqualTo(3);
+    }
+
+    // The waiter stack is private to SubscriptionImpl; the tests read it reflectively.
+    private static final int WAITING = 0;
+    private static final int SIGNALLED = 1;
+
+    /** Waits until {@code n} takers are parked on the stack; returns its nodes. */
+    private static List<Object> awaitWaiters(SubscriptionImpl s, int n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<Object> w;
+        while ((w = waiters(s)).size() != n || !w.stream().allMatch(x -> state(x) == WAITING)) {
+            assertThat(System.nanoTime() - deadline).as("%d waiters parked, %d there", n, w.size()).isNegative();
+            Thread.onSpinWait();
+        }
+        return w;
+    }
+
+    /** The nodes of the waiter stack, top first, cancelled ones included. */
+    private static List<Object> waiters(SubscriptionImpl s) {
+        try {
+            Field top = SubscriptionImpl.class.getDeclaredField("waiters");
+            top.setAccessible(true);
+            List<Object> nodes = new java.util.ArrayList<>();
+            for (Object w = top.get(s); w != null; w = field(w, "next")) {
+                nodes.add(w);
+            }
+            return nodes;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static int state(Object waiter) {
+        try {
+            return (int) field(waiter, "state");
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Object field(Object o, String name) throws ReflectiveOperationException {
+        Field f = o.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(o);
     }
 }

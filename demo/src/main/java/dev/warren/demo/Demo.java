@@ -4,14 +4,19 @@ import dev.warren.BlockingChannel;
 import dev.warren.BlockingConnection;
 import dev.warren.ChannelClosedException;
 import dev.warren.ClosedException;
+import dev.warren.ConnectionClosedException;
 import dev.warren.ConnectionOptions;
 import dev.warren.ConsumeOptions;
 import dev.warren.Delivery;
 import dev.warren.ExchangeSpec;
 import dev.warren.Message;
 import dev.warren.QueueSpec;
+import dev.warren.RecoveryListener;
+import dev.warren.RecoveryPolicy;
+import dev.warren.RobustConnection;
 import dev.warren.Subscription;
 import dev.warren.Subtask;
+import dev.warren.Supervised;
 import dev.warren.Warren;
 import dev.warren.testing.BrokerAdmin;
 import dev.warren.testing.RabbitBroker;
@@ -26,9 +31,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A guided tour of Warren against a real broker, in six steps: topology, 1000 confirmed
+ * A guided tour of Warren against a real broker, in seven steps: topology, 1000 confirmed
  * publishes from 1000 virtual threads, a bounded worker pool of handlers, request/reply, a
- * channel error that cancels its siblings, and a forced connection close. Run it with the
+ * channel error that cancels its siblings, a forced connection close, and the same close
+ * survived by a robust connection's publisher and supervised consumer. Run it with the
  * README's demo command; it finishes in well under a minute and leaves nothing behind on the
  * broker, also when interrupted with Ctrl-C.
  */
@@ -40,6 +46,8 @@ public final class Demo {
     static final String LIMITED_USER = "warren-demo-limited";
     static final String CONNECTION_NAME = "warren-demo";
     static final int ORDER_COUNT = 1000;
+    static final String ROBUST_NAME = "warren-demo-robust";
+    static final int ROBUST_ORDERS = 200;
 
     private final PrintStream out;
     private final RabbitBroker broker;
@@ -76,6 +84,7 @@ public final class Demo {
             channelError();
             forcedClose(conn);
             conn.close();
+            survive(options.withConnectionName(ROBUST_NAME));
         } finally {
             cleanUp();
         }
@@ -243,6 +252,68 @@ public final class Demo {
         say("the take(): %s", outcome(taker));
         say("connection open: %s; every later call fails at once with the same exception", conn.isOpen());
         ch.close();
+        took(t0);
+    }
+
+    /** Step 7: the same forced close, survived: a robust publisher and a supervised consumer carry on. */
+    private void survive(ConnectionOptions options) throws Exception {
+        step(7, "The operator force-closes a robust connection: a supervised consumer and a publisher carry on");
+        long t0 = System.nanoTime();
+        java.util.Set<String> got = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AtomicInteger deliveries = new AtomicInteger();
+        CountDownLatch consuming = new CountDownLatch(1);
+        CountDownLatch allGot = new CountDownLatch(1);
+        try (RobustConnection rc = Warren.connectRobust(options
+                .withRecovery(RecoveryPolicy.backoff(Duration.ofMillis(50), Duration.ofSeconds(1))))) {
+            long[] lostAt = new long[1];
+            CountDownLatch recovered = new CountDownLatch(1);
+            double[] outage = new double[1];
+            rc.addListener(new RecoveryListener() {
+                @Override
+                public void connectionLost(ConnectionClosedException cause) {
+                    lostAt[0] = System.nanoTime();
+                    say("lost: %s %d %s; reconnecting", cause.getClass().getSimpleName(), cause.replyCode(),
+                            shortText(cause.replyText()));
+                }
+
+                @Override
+                public void connectionRecovered(String address, int attempts, Duration d) {
+                    outage[0] = d.toNanos() / 1e6;
+                    recovered.countDown();
+                }
+            });
+            Supervised consumer = rc.supervise(c -> {
+                try (BlockingChannel ch = c.openChannel()) {
+                    ch.queueDeclare(QueueSpec.named(ORDERS).durable(false)); // its own topology, on every run
+                    try (Subscription s = ch.consume(ORDERS)) {
+                        consuming.countDown();
+                        for (Delivery d : s) {
+                            got.add(d.properties().getMessageId());
+                            deliveries.incrementAndGet();
+                            d.ack();
+                            if (got.size() == ROBUST_ORDERS) {
+                                allGot.countDown();
+                            }
+                        }
+                    }
+                }
+            });
+            consuming.await();
+            for (int i = 1; i <= ROBUST_ORDERS; i++) {
+                rc.publish("", ORDERS, Message.text("order " + i).withMessageId("order-" + i));
+                if (i == ROBUST_ORDERS / 2) {
+                    broker.admin().closeConnection(ROBUST_NAME, "demo: an operator closed it again");
+                }
+            }
+            recovered.await();
+            say("recovered in %.0f ms (recoveries: %d); the publisher never saw the loss", outage[0], rc.recoveries());
+            say("all %d publish() calls returned; %d re-sent after the loss, with the same message-id",
+                    ROBUST_ORDERS, rc.resends());
+            allGot.await(10, TimeUnit.SECONDS);
+            say("the supervised consumer was restarted %d time(s) and got all %d orders: %s (%d duplicates)",
+                    consumer.restarts(), ROBUST_ORDERS, got.size() == ROBUST_ORDERS,
+                    deliveries.get() - got.size());
+        }
         took(t0);
     }
 

@@ -38,6 +38,10 @@ class DemoTest {
                 .contains("the connection carries on")
                 .contains("join() threw ConnectionClosedException: 320 CONNECTION_FORCED")
                 .contains("the take(): threw ConnectionClosedException 320 CONNECTION_FORCED")
+                .contains("lost: ConnectionClosedException 320 CONNECTION_FORCED; reconnecting")
+                .containsPattern("recovered in \\d+ ms \\(recoveries: 1\\)")
+                .contains("all 200 publish() calls returned")
+                .containsPattern("the supervised consumer was restarted 1 time\\(s\\) and got all 200 orders: true")
                 .contains("Nothing was left on the broker");
 
         try (BlockingConnection conn = Warren.connect(broker.uri())) {

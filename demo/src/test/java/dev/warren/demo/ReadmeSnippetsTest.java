@@ -113,9 +113,14 @@ class ReadmeSnippetsTest {
         List<JavaFileObject> sources = snippets.stream().map(ReadmeSnippetsTest::source).collect(Collectors.toList());
         boolean ok;
         try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, null)) {
-            ok = javac.getTask(null, files, diagnostics, List.of("--release", "21", "-proc:none",
-                    "-Xlint:deprecation,removal", "-Werror", "-classpath", classPath, "-d", out.toString()),
-                    null, sources).call();
+            List<String> options = new ArrayList<>();
+            // On a Java 21 runtime (the JDK 21 leg's JRE has no --release data) its own classes are release 21.
+            if (Runtime.version().feature() != 21) {
+                options.addAll(List.of("--release", "21"));
+            }
+            options.addAll(List.of("-proc:none", "-Xlint:deprecation,removal", "-Werror", "-classpath", classPath,
+                    "-d", out.toString()));
+            ok = javac.getTask(null, files, diagnostics, options, null, sources).call();
         }
         String report = diagnostics.getDiagnostics().stream()
                 .map(d -> describe(snippets, d))

@@ -15,19 +15,42 @@ import java.util.regex.Pattern;
  * {@code rabbitmqctl} is not installed or may not reach the node (it must run as root or as
  * the {@code rabbitmq} user on Debian). Not thread-safe against itself for the memory alarm
  * (raise and clear are meant to bracket one test).
+ *
+ * <p>Faults that act on the whole broker (memory alarms, closing all connections,
+ * {@code stop_app}) run only against a broker this JVM started ({@link RabbitBroker#privateNode()});
+ * elsewhere they throw {@link AdminException} before anything is sent.
  */
 public final class BrokerAdmin {
     private static final Pattern CONNECTION_NAME =
             Pattern.compile("\\{\"connection_name\",\"((?:[^\"\\\\]|\\\\.)*)\"}");
     private static final String DEFAULT_WATERMARK = "0.4";
 
+    /** rabbitmqctl commands that act on the whole broker, and so on everyone who uses it. */
+    private static final List<String> BROKER_WIDE = List.of("set_vm_memory_high_watermark",
+            "set_disk_free_limit", "close_all_connections", "stop_app", "start_app", "stop", "shutdown",
+            "reset", "force_reset", "forget_cluster_node", "join_cluster", "update_cluster_nodes");
+
     private final Ctl ctl;
     private final String vhost;
+    /** Null when this JVM started the broker; else the broker's description, for the refusal. */
+    private final String foundBroker;
     private volatile String savedWatermark;
 
-    BrokerAdmin(Ctl ctl, String vhost) {
+    BrokerAdmin(Ctl ctl, String vhost, String foundBroker) {
         this.ctl = ctl;
         this.vhost = vhost;
+        this.foundBroker = foundBroker;
+    }
+
+    /**
+     * Whether this admin may run faults that act on the whole broker (memory alarms, closing all
+     * connections, stopping the application): only for a broker this JVM started
+     * ({@link RabbitBroker#privateNode()}).
+     *
+     * @return true for a broker this JVM started, false for one it found
+     */
+    public boolean mayActOnTheWholeBroker() {
+        return foundBroker == null;
     }
 
     /**
@@ -121,27 +144,54 @@ public final class BrokerAdmin {
      * Closes every connection to this vhost (320 CONNECTION_FORCED, with the reason).
      *
      * @param reason the reason the broker gives
+     * @throws AdminException on a broker this JVM did not start (see {@link #mayActOnTheWholeBroker()})
      */
     public void closeAllConnections(String reason) {
-        ctl.run(List.of("close_all_connections", "-p", vhost, reason));
+        wholeBroker(List.of("close_all_connections", "-p", vhost, reason));
     }
 
     /**
      * Raises a memory alarm ({@code set_vm_memory_high_watermark 0}): the broker blocks every
      * connection that publishes. Remember to {@link #clearMemoryAlarm()}.
+     *
+     * @throws AdminException on a broker this JVM did not start (see {@link #mayActOnTheWholeBroker()})
      */
     public void raiseMemoryAlarm() {
+        refuseUnlessOwned("set_vm_memory_high_watermark");
         if (savedWatermark == null) {
             savedWatermark = currentWatermark();
         }
-        ctl.run(List.of("set_vm_memory_high_watermark", "0"));
+        wholeBroker(List.of("set_vm_memory_high_watermark", "0"));
     }
 
-    /** Restores the watermark that was in force before {@link #raiseMemoryAlarm()}. */
+    /**
+     * Restores the watermark that was in force before {@link #raiseMemoryAlarm()}.
+     *
+     * @throws AdminException on a broker this JVM did not start (see {@link #mayActOnTheWholeBroker()})
+     */
     public void clearMemoryAlarm() {
         String w = savedWatermark != null ? savedWatermark : DEFAULT_WATERMARK;
-        ctl.run(List.of("set_vm_memory_high_watermark", w));
+        wholeBroker(List.of("set_vm_memory_high_watermark", w));
         savedWatermark = null;
+    }
+
+    /**
+     * Stops the RabbitMQ application on the node ({@code stop_app}): every connection is closed
+     * and nothing listens until {@link #startApp()}.
+     *
+     * @throws AdminException on a broker this JVM did not start (see {@link #mayActOnTheWholeBroker()})
+     */
+    public void stopApp() {
+        wholeBroker(List.of("stop_app"));
+    }
+
+    /**
+     * Starts the RabbitMQ application again after {@link #stopApp()} ({@code start_app}).
+     *
+     * @throws AdminException on a broker this JVM did not start (see {@link #mayActOnTheWholeBroker()})
+     */
+    public void startApp() {
+        wholeBroker(List.of("start_app"));
     }
 
     /**
@@ -158,9 +208,25 @@ public final class BrokerAdmin {
      *
      * @param args its arguments, e.g. {@code list_queues}
      * @return what it printed
+     * @throws AdminException when the command fails, or when it acts on the whole broker (such as
+     *     {@code stop_app} or {@code set_vm_memory_high_watermark}) and this JVM did not start it
      */
     public String rabbitmqctl(String... args) {
-        return ctl.run(List.of(args));
+        List<String> command = List.of(args);
+        return !command.isEmpty() && BROKER_WIDE.contains(command.getFirst()) ? wholeBroker(command) : ctl.run(command);
+    }
+
+    private String wholeBroker(List<String> command) {
+        refuseUnlessOwned(command.getFirst());
+        return ctl.run(command);
+    }
+
+    private void refuseUnlessOwned(String command) {
+        if (foundBroker != null) {
+            throw new AdminException("refusing " + command + " on " + foundBroker + ": this JVM did not start that"
+                    + " broker, and others may be using it; run faults that act on the whole broker against"
+                    + " RabbitBroker.privateNode()");
+        }
     }
 
     private String currentWatermark() {

@@ -24,6 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>a Testcontainers {@code RabbitMQContainer} where Docker is available;</li>
  *   <li>otherwise {@link BrokerUnavailableException}, saying what to install or set.</li>
  * </ol>
+ *
+ * <p>A broker found at {@code AMQP_URI} or on localhost may be someone else's: its admin refuses
+ * faults that act on the whole broker. Tests that need those ask for {@link #privateNode()}.
  */
 public final class RabbitBroker {
     /** The environment variable that names a broker to use. */
@@ -47,6 +50,8 @@ public final class RabbitBroker {
 
     private static final ReentrantLock SHARED_LOCK = new ReentrantLock();
     private static RabbitBroker shared;
+    private static final ReentrantLock PRIVATE_LOCK = new ReentrantLock();
+    private static RabbitBroker privateNode;
 
     private final String uri;
     private final Source source;
@@ -56,8 +61,13 @@ public final class RabbitBroker {
     private RabbitBroker(String uri, Source source, Ctl ctl, String description) {
         this.uri = uri;
         this.source = source;
-        this.admin = new BrokerAdmin(ctl, vhostOf(uri));
+        this.admin = new BrokerAdmin(ctl, vhostOf(uri), ownedBy(source) ? null : description);
         this.description = description;
+    }
+
+    /** Whether this JVM started the broker, so that faults against the whole broker hurt nobody else. */
+    private static boolean ownedBy(Source source) {
+        return source == Source.PRIVATE_NODE || source == Source.CONTAINER;
     }
 
     /**
@@ -76,6 +86,66 @@ public final class RabbitBroker {
         } finally {
             SHARED_LOCK.unlock();
         }
+    }
+
+    /**
+     * A broker that this JVM started itself, found (or started) on first use and shared by every
+     * test of the JVM: the {@link #shared()} broker when that is one this JVM started, else a
+     * private node of a locally installed {@code rabbitmq-server}, else a Testcontainers
+     * container. Its {@link #admin()} may run the faults that act on the whole broker (memory
+     * alarms, closing all connections, stopping the application), which the admin of a broker
+     * found at {@code AMQP_URI} or on localhost refuses: someone else may be using that one.
+     *
+     * @return the broker of this JVM that takes every fault
+     * @throws BrokerUnavailableException when neither {@code rabbitmq-server} nor Docker is there
+     */
+    public static RabbitBroker privateNode() {
+        PRIVATE_LOCK.lock();
+        try {
+            if (privateNode == null) {
+                RabbitBroker s = sharedIfFound();
+                privateNode = s != null && ownedBy(s.source) ? s : startOwn(true, new ArrayList<>(List.of(
+                        "tests that inject faults into the whole broker need one of their own")));
+            }
+            return privateNode;
+        } finally {
+            PRIVATE_LOCK.unlock();
+        }
+    }
+
+    private static RabbitBroker sharedIfFound() {
+        SHARED_LOCK.lock();
+        try {
+            return shared;
+        } finally {
+            SHARED_LOCK.unlock();
+        }
+    }
+
+    /**
+     * Starts a private node, else a container; {@code tried} says why it came to that and goes
+     * into the exception when neither can start.
+     */
+    private static RabbitBroker startOwn(boolean allowContainer, List<String> tried) {
+        if (PrivateNode.installed()) {
+            PrivateNode node = PrivateNode.start();
+            return new RabbitBroker("amqp://guest:guest@localhost:" + node.amqpPort, Source.PRIVATE_NODE,
+                    node.ctl(), "a private node " + node.nodeName + " on port " + node.amqpPort);
+        }
+        tried.add("no rabbitmq-server is installed");
+        if (allowContainer && ContainerBroker.dockerAvailable()) {
+            ContainerBroker c = ContainerBroker.start();
+            return new RabbitBroker(c.uri(), Source.CONTAINER, c.ctl(),
+                    "a container of " + ContainerBroker.IMAGE + " at " + c.uri());
+        }
+        tried.add(allowContainer ? "no Docker engine answers" : "containers were not allowed");
+        throw new BrokerUnavailableException("No RabbitMQ found: " + String.join("; ", tried) + ".\n"
+                + "Do one of these:\n"
+                + "  - install RabbitMQ (Debian/Ubuntu: sudo apt-get install rabbitmq-server), and either start it"
+                + " (sudo rabbitmq-server -detached) or let the tests start a private node;\n"
+                + "  - start Docker, so the tests run " + ContainerBroker.IMAGE + " with Testcontainers;\n"
+                + "  - set " + AMQP_URI + "=amqp://user:password@host:5672/vhost to a broker you run"
+                + " (fault-injection tests also need " + RABBITMQCTL + ", e.g. 'docker exec rabbit rabbitmqctl').");
     }
 
     /**
@@ -107,28 +177,8 @@ public final class RabbitBroker {
             return new RabbitBroker(uri, Source.LOCALHOST, localCtl,
                     "the broker listening on localhost:" + localPort);
         }
-        List<String> tried = new ArrayList<>();
-        tried.add(AMQP_URI + " is not set");
-        tried.add("nothing listens on localhost:" + localPort);
-        if (PrivateNode.installed()) {
-            PrivateNode node = PrivateNode.start();
-            return new RabbitBroker("amqp://guest:guest@localhost:" + node.amqpPort, Source.PRIVATE_NODE,
-                    node.ctl(), "a private node " + node.nodeName + " on port " + node.amqpPort);
-        }
-        tried.add("no rabbitmq-server is installed");
-        if (allowContainer && ContainerBroker.dockerAvailable()) {
-            ContainerBroker c = ContainerBroker.start();
-            return new RabbitBroker(c.uri(), Source.CONTAINER, c.ctl(),
-                    "a container of " + ContainerBroker.IMAGE + " at " + c.uri());
-        }
-        tried.add(allowContainer ? "no Docker engine answers" : "containers were not allowed");
-        throw new BrokerUnavailableException("No RabbitMQ found: " + String.join("; ", tried) + ".\n"
-                + "Do one of these:\n"
-                + "  - install RabbitMQ (Debian/Ubuntu: sudo apt-get install rabbitmq-server), and either start it"
-                + " (sudo rabbitmq-server -detached) or let the tests start a private node;\n"
-                + "  - start Docker, so the tests run " + ContainerBroker.IMAGE + " with Testcontainers;\n"
-                + "  - set " + AMQP_URI + "=amqp://user:password@host:5672/vhost to a broker you run"
-                + " (fault-injection tests also need " + RABBITMQCTL + ", e.g. 'docker exec rabbit rabbitmqctl').");
+        return startOwn(allowContainer, new ArrayList<>(List.of(AMQP_URI + " is not set",
+                "nothing listens on localhost:" + localPort)));
     }
 
     /**

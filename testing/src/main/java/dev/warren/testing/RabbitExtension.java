@@ -18,7 +18,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }</pre>
  *
  * The broker is found once per JVM ({@link RabbitBroker#shared()}); when none can be found,
- * every test that asks for it fails with the message that says what to install.
+ * every test that asks for it fails with the message that says what to install. That broker may
+ * be someone else's, so its admin refuses faults that act on the whole broker; tests that raise
+ * memory alarms, close all connections or stop the application use
+ * {@link RabbitBroker#privateNode()} instead.
  */
 public final class RabbitExtension implements ParameterResolver {
     /** Creates the extension; JUnit does this. */

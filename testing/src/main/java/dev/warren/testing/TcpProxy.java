@@ -23,7 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * full the client's socket writes block), and {@link #resume()} forwards again what was held.
  *
  * <p>Point a client at {@link #uri(String)}. Thread-safe. {@link #close()} stops accepting and
- * cuts every connection; its threads are virtual and end with it.
+ * cuts every connection; its threads end with it. They are platform threads (daemons): on Java 21
+ * a virtual thread in the JDK's socket code can pin its carrier, which {@link PinningMonitor}
+ * would report against the test.
  */
 public final class TcpProxy implements AutoCloseable {
     private static final int RECEIVE_BUFFER = 64 * 1024;
@@ -57,7 +59,7 @@ public final class TcpProxy implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot bind a loopback port for the proxy", e);
         }
-        Thread.ofVirtual().name("warren-proxy-accept-" + server.getLocalPort()).start(this::acceptLoop);
+        Thread.ofPlatform().daemon().name("warren-proxy-accept-" + server.getLocalPort()).start(this::acceptLoop);
     }
 
     /**
@@ -147,8 +149,8 @@ public final class TcpProxy implements AutoCloseable {
                 upstream.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(upstream);
-                Thread.ofVirtual().name("warren-proxy-up").start(() -> pump(client, upstream));
-                Thread.ofVirtual().name("warren-proxy-down").start(() -> pump(upstream, client));
+                Thread.ofPlatform().daemon().name("warren-proxy-up").start(() -> pump(client, upstream));
+                Thread.ofPlatform().daemon().name("warren-proxy-down").start(() -> pump(upstream, client));
             } catch (IOException e) {
                 return;
             }

@@ -40,7 +40,8 @@ public final class TlsNode {
         this.node = node;
         this.tlsPort = tlsPort;
         this.certificates = certificates;
-        this.admin = new BrokerAdmin(node.ctl(), "/");
+        // A node this JVM started: every fault is allowed on it.
+        this.admin = new BrokerAdmin(node.ctl(), "/", null);
     }
 
     /**

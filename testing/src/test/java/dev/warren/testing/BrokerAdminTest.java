@@ -9,9 +9,12 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.ShutdownSignalException;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -65,7 +68,9 @@ class BrokerAdminTest {
     }
 
     @Test
-    void closeAllConnections(RabbitBroker broker, BrokerAdmin admin) throws Exception {
+    void closeAllConnections() throws Exception {
+        RabbitBroker broker = RabbitBroker.privateNode();
+        BrokerAdmin admin = broker.admin();
         ConnectionFactory f = new ConnectionFactory();
         f.setUri(broker.uri());
         Connection a = f.newConnection("all-a");
@@ -83,7 +88,9 @@ class BrokerAdminTest {
     }
 
     @Test
-    void memoryAlarmBlocksAndClears(RabbitBroker broker, BrokerAdmin admin) throws Exception {
+    void memoryAlarmBlocksAndClears() throws Exception {
+        RabbitBroker broker = RabbitBroker.privateNode();
+        BrokerAdmin admin = broker.admin();
         ConnectionFactory f = new ConnectionFactory();
         f.setUri(broker.uri());
         try (Connection c = f.newConnection("alarm")) {
@@ -109,6 +116,33 @@ class BrokerAdminTest {
                 admin.clearMemoryAlarm();
             }
             assertThat(unblocked.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void theAdminOfABrokerFoundNotStartedRefusesFaultsOnTheWholeBroker(RabbitBroker broker) {
+        RabbitBroker found = RabbitBroker.find(Map.of(RabbitBroker.AMQP_URI, broker.uri()), Ports.free(), false);
+        BrokerAdmin admin = found.admin();
+        assertThat(admin.mayActOnTheWholeBroker()).isFalse();
+        for (ThrowingCallable fault : List.<ThrowingCallable>of(admin::raiseMemoryAlarm, admin::clearMemoryAlarm,
+                () -> admin.closeAllConnections("no"), admin::stopApp, admin::startApp,
+                () -> admin.rabbitmqctl("stop_app"), () -> admin.rabbitmqctl("set_vm_memory_high_watermark", "0"))) {
+            assertThatThrownBy(fault).isInstanceOf(AdminException.class)
+                    .hasMessageContaining("refusing").hasMessageContaining("RabbitBroker.privateNode()")
+                    .hasMessageNotContaining(":guest@");
+        }
+        // What acts on one user, queue or connection still works there.
+        assertThat(admin.rabbitmqctl("list_queues", "-q", "-p", admin.vhost(), "name")).isNotNull();
+    }
+
+    @Test
+    void thePrivateNodeIsOneBrokerThisJvmStartedAndMayTakeEveryFault() {
+        RabbitBroker own = RabbitBroker.privateNode();
+        assertThat(RabbitBroker.privateNode()).isSameAs(own);
+        assertThat(own.source()).isIn(RabbitBroker.Source.PRIVATE_NODE, RabbitBroker.Source.CONTAINER);
+        assertThat(own.admin().mayActOnTheWholeBroker()).isTrue();
+        if (RabbitBroker.shared().source() != own.source()) {
+            assertThat(own.uri()).isNotEqualTo(RabbitBroker.shared().uri());
         }
     }
 
