@@ -69,6 +69,8 @@ public final class RobustConnection implements AutoCloseable {
     private final Duration attemptTimeout;
     private final RecoveryPolicy policy;
     private final String name;
+    /** JFR events and the observer of the options, for losses and recoveries. */
+    private final dev.warren.internal.Telemetry telemetry;
     private final String idPrefix;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong resends = new AtomicLong();
@@ -114,6 +116,7 @@ public final class RobustConnection implements AutoCloseable {
         this.policy = options.recovery();
         int n = INSTANCES.incrementAndGet();
         this.name = options.connectionName() != null ? options.connectionName() : "robust-" + n;
+        this.telemetry = dev.warren.internal.Telemetry.of(options.observer(), name);
         this.idPrefix = "warren-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
         // The first connection is made on the caller's thread, so that a wrong address or
         // password fails here rather than in the background.
@@ -641,6 +644,7 @@ public final class RobustConnection implements AutoCloseable {
                                 cause.initiatedByBroker(), cause.failedMethod(), cause);
                 LOG.warn("robust connection '{}' lost its connection to {}: {}; reconnecting", name,
                         lostGen.address, why.getMessage());
+                telemetry.connectionLost(why);
                 listeners.forEach(l -> tell(() -> l.connectionLost(why)));
                 reconnect(lostGen);
             }
@@ -696,6 +700,7 @@ public final class RobustConnection implements AutoCloseable {
             recoveries.incrementAndGet();
             LOG.info("robust connection '{}' recovered: connected to {} after {} attempt(s), {} ms without a"
                     + " connection", name, g.address, attempts, outage.toMillis());
+            telemetry.recovered(attempts, outage);
             listeners.forEach(l -> tell(() -> l.connectionRecovered(g.address, attempts, outage)));
             return;
         }
