@@ -39,6 +39,6 @@ public final class ChannelClosedException extends ClosedException {
     @Override
     public ChannelClosedException forCaller() {
         return new ChannelClosedException(channelNumber, replyCode(), replyText(), initiatedByBroker(),
-                failedMethod(), getCause());
+                failedMethod(), origin());
     }
 }

@@ -28,6 +28,12 @@ public abstract sealed class ClosedException extends WarrenException
     private final boolean initiatedByBroker;
     /** The AMQP method the close refers to, or null. */
     private final String failedMethod;
+    /**
+     * The cause, kept here too: {@link Throwable#getCause()} is synchronized, and thousands of
+     * waiters woken by one close each copy it ({@link #forCaller()}); contending for that monitor
+     * holds a virtual thread's carrier on Java 21.
+     */
+    private final transient Throwable origin;
 
     ClosedException(String what, int replyCode, String replyText, boolean initiatedByBroker,
             String failedMethod, Throwable cause) {
@@ -36,6 +42,12 @@ public abstract sealed class ClosedException extends WarrenException
         this.replyText = Objects.requireNonNullElse(replyText, "");
         this.initiatedByBroker = initiatedByBroker;
         this.failedMethod = failedMethod;
+        this.origin = cause;
+    }
+
+    /** The cause as given to the constructor, read without {@code getCause()}'s monitor. */
+    Throwable origin() {
+        return origin;
     }
 
     /**

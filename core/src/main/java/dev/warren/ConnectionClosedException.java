@@ -41,6 +41,6 @@ public final class ConnectionClosedException extends ClosedException {
     @Override
     public ConnectionClosedException forCaller() {
         return new ConnectionClosedException(connectionName, replyCode(), replyText(), initiatedByBroker(),
-                failedMethod(), getCause());
+                failedMethod(), origin());
     }
 }
