@@ -29,9 +29,9 @@ public abstract sealed class ClosedException extends WarrenException
     /** The AMQP method the close refers to, or null. */
     private final String failedMethod;
     /**
-     * The cause, kept here too: {@link Throwable#getCause()} is synchronized, and thousands of
-     * waiters woken by one close each copy it ({@link #forCaller()}); contending for that monitor
-     * holds a virtual thread's carrier on Java 21.
+     * The cause, kept here too: {@link Throwable#getCause()} takes the exception's monitor, and
+     * thousands of waiters woken by one close each copy it ({@link #forCaller()}); contending for
+     * that monitor holds a virtual thread's carrier on Java 21.
      */
     private final transient Throwable origin;
 
