@@ -84,11 +84,6 @@ public final class Writer {
         return thread.isAlive();
     }
 
-    /** Whether the current thread is this writer (for assertions in tests). */
-    boolean isWriterThread() {
-        return Thread.currentThread() == thread;
-    }
-
     private void run() {
         for (;;) {
             ChannelContext ctx = ready.poll();
