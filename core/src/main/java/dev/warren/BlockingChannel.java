@@ -564,6 +564,42 @@ public final class BlockingChannel implements AutoCloseable {
     }
 
     /**
+     * Publishes a message and returns without waiting for its confirm: the confirm comes as the
+     * returned {@link DeferredConfirm}, to be awaited later, so that one thread can keep many
+     * messages in flight (as many as {@link ConnectionOptions#maxUnconfirmed()}; past that it
+     * waits here for room, as {@code publish} does). Messages of one channel are written in the
+     * order of their {@code publishDeferred} calls.
+     *
+     * <p>It waits only before the message is queued: while the broker blocks the connection
+     * (resource alarm) and while the channel has {@link ConnectionOptions#maxUnconfirmed()}
+     * messages unconfirmed, up to the connection's publish timeout if one is set. Nothing it
+     * throws leaves a message behind: when it throws, the message was not sent.
+     *
+     * @param exchange the exchange's name; empty for the default exchange
+     * @param routingKey the routing key
+     * @param message the message, with its properties and mandatory flag
+     * @return the message's confirm, still to come; see {@link DeferredConfirm} for what awaiting
+     *         it throws, also on close and on interrupt
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if exchange or routing key is longer than 255 bytes, or the
+     *         message's headers cannot be encoded
+     * @throws PublishTimeoutException when the publish timeout passed while it waited for room or
+     *         for the broker to unblock the connection (not sent)
+     * @throws ClosedException when the channel or connection is closed (not sent)
+     * @throws InterruptedException when interrupted while waiting for room or for the broker to
+     *         unblock the connection (not sent)
+     */
+    public DeferredConfirm publishDeferred(String exchange, String routingKey, Message message)
+            throws InterruptedException {
+        Names.allowEmpty(exchange, "exchange name");
+        Names.allowEmpty(routingKey, "routing key");
+        Objects.requireNonNull(message, "message");
+        ensureNotClosedByApplication();
+        return parts.publisher().publishDeferred(exchange, routingKey, message.properties(), message.body(),
+                message.mandatory());
+    }
+
+    /**
      * Publishes several messages to one destination, all in flight at once (within the bound on
      * unconfirmed messages), and returns when each has an outcome. Failures of single messages
      * (nack, return, timeout, the channel closing before their confirm) are reported in the

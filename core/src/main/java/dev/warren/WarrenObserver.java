@@ -70,7 +70,9 @@ public interface WarrenObserver {
 
     /**
      * A publish ended: confirmed, nacked, returned, timed out or failed by the close. Called on
-     * the publishing thread.
+     * the publishing thread; for {@link BlockingChannel#publishDeferred}, on the thread that
+     * set the outcome (often amqp-client's reader: must not block), and {@code nanos} runs from
+     * the call to the outcome.
      *
      * @param exchange the exchange it was sent to ({@code ""} for the default exchange)
      * @param routingKey its routing key

@@ -46,6 +46,29 @@ class ObserverTest {
     }
 
     @Test
+    void aDeferredPublishIsObservedWhenItsOutcomeComesEvenIfNobodyAwaitsIt(RabbitBroker broker) throws Exception {
+        List<String> published = new CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch both = new java.util.concurrent.CountDownLatch(2);
+        WarrenObserver observer = new WarrenObserver() {
+            @Override
+            public void published(String exchange, String routingKey, int bodySize, Outcome outcome, long nanos) {
+                published.add(routingKey + " " + outcome.tag() + " " + bodySize);
+                both.countDown();
+            }
+        };
+        try (BlockingConnection conn = Warren.connect(ConnectionOptions.of(broker.uri()).withObserver(observer));
+                BlockingChannel ch = conn.openChannel()) {
+            String q = ch.queueDeclare(QueueSpec.named(TestSupport.unique("observed-deferred")).withDurable(false)
+                    .withAutoDelete(false).withMaxLength(1).withOverflow(QueueSpec.Overflow.REJECT_PUBLISH)).name();
+            ch.publishDeferred("", q, Message.of(new byte[5]));
+            ch.publishDeferred("", q, Message.of(new byte[7]));
+            assertThat(both.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(published).containsExactly(q + " ack 5", q + " nack 7");
+            ch.queueDelete(q);
+        }
+    }
+
+    @Test
     void headersAddedByTheTracingHookAreSentAndTheMessagesOwnKept(RabbitBroker broker) throws Exception {
         List<WarrenObserver.Outcome> ended = new CopyOnWriteArrayList<>();
         WarrenObserver tracer = new WarrenObserver() {

@@ -1,6 +1,9 @@
 package dev.warren.internal;
 
+import dev.warren.DeferredConfirm;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.function.Consumer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -9,7 +12,7 @@ import java.lang.invoke.VarHandle;
  * latch its publisher waits on. Its outcome is {@link #ACKED} or the failure (a Warren
  * exception, or the close).
  */
-final class Confirmation extends OneShot implements Outbound {
+final class Confirmation extends OneShot implements Outbound, DeferredConfirm {
     /** The outcome of an ack. */
     static final Object ACKED = new Object();
 
@@ -34,6 +37,8 @@ final class Confirmation extends OneShot implements Outbound {
     final boolean mandatory;
     /** Told of a failure (anything but an ack) as it is set, or null; see {@link FailureListener}. */
     final FailureListener onFailure;
+    /** Told of the outcome, whatever it is, as it is set (an observed deferred publish), or null. */
+    final Consumer<Object> onOutcome;
     private volatile int phase;
     /** Its sequence number, set by the writer when it is written; 0 before. */
     long seq;
@@ -43,7 +48,7 @@ final class Confirmation extends OneShot implements Outbound {
 
     Confirmation(Publisher publisher, String exchange, String routingKey,
             com.rabbitmq.client.AMQP.BasicProperties properties, byte[] body, boolean mandatory, long deadline,
-            FailureListener onFailure) {
+            FailureListener onFailure, Consumer<Object> onOutcome) {
         super(deadline);
         this.publisher = publisher;
         this.exchange = exchange;
@@ -52,6 +57,21 @@ final class Confirmation extends OneShot implements Outbound {
         this.body = body;
         this.mandatory = mandatory;
         this.onFailure = onFailure;
+        this.onOutcome = onOutcome;
+    }
+
+    @Override
+    public void await() throws InterruptedException {
+        publisher.awaitDeferred(this, 0);
+    }
+
+    @Override
+    public boolean await(Duration timeout) throws InterruptedException {
+        long nanos = Durations.saturatedNanos(java.util.Objects.requireNonNull(timeout, "timeout"));
+        if (nanos <= 0) {
+            return isDone() && publisher.awaitDeferred(this, 0);
+        }
+        return publisher.awaitDeferred(this, Timeouts.deadlineIn(nanos));
     }
 
     @Override
@@ -67,6 +87,11 @@ final class Confirmation extends OneShot implements Outbound {
     /** On the writer: whether it may be written (it was not withdrawn); after this, it cannot be. */
     boolean claimForWrite() {
         return PHASE.compareAndSet(this, QUEUED, WRITTEN);
+    }
+
+    /** Whether it was taken back (then it was never written). */
+    boolean withdrawn() {
+        return phase == WITHDRAWN;
     }
 
     /** Whether it was taken back before the writer got to it; after this it is never written. */
@@ -96,6 +121,9 @@ final class Confirmation extends OneShot implements Outbound {
     void completed(Object result) {
         if (result != ACKED && result != TIMED_OUT && onFailure != null) {
             onFailure.failed(result);
+        }
+        if (onOutcome != null) {
+            onOutcome.accept(result);
         }
     }
 }

@@ -12,10 +12,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 abstract class OneShot {
     private static final VarHandle OUTCOME;
+    private static final VarHandle WAITER;
 
     static {
         try {
             OUTCOME = MethodHandles.lookup().findVarHandle(OneShot.class, "outcome", Object.class);
+            WAITER = MethodHandles.lookup().findVarHandle(OneShot.class, "waiter", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -52,7 +54,8 @@ abstract class OneShot {
     void completed(Object result) {
     }
 
-    boolean isDone() {
+    /** Whether the outcome is set. */
+    public boolean isDone() {
         return outcome != null;
     }
 
@@ -70,6 +73,8 @@ abstract class OneShot {
      * Waits for the outcome until {@code deadline} ({@link System#nanoTime()}; 0 for none).
      *
      * @return the outcome, or null when the deadline passed first
+     * @throws IllegalStateException when another thread waits already (one waiter is all that
+     *         {@link #complete} wakes)
      * @throws InterruptedException when interrupted first
      */
     Object await(long deadline) throws InterruptedException {
@@ -77,7 +82,9 @@ abstract class OneShot {
         if (o != null) {
             return o;
         }
-        waiter = Thread.currentThread();
+        if (!WAITER.compareAndSet(this, null, Thread.currentThread())) {
+            throw new IllegalStateException("another thread is waiting for this outcome already");
+        }
         try {
             while ((o = outcome) == null) {
                 if (Thread.currentThread().isInterrupted() && Thread.interrupted()) {

@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.ReturnListener;
 import dev.warren.ClosedException;
+import dev.warren.DeferredConfirm;
 import dev.warren.Message;
 import dev.warren.PublishNackedException;
 import dev.warren.PublishTimeoutException;
@@ -127,7 +128,7 @@ public final class Publisher {
             return;
         }
         long deadline = deadline(timeout);
-        Confirmation c = send(exchange, routingKey, props, body, mandatory, deadline, timeout, null);
+        Confirmation c = send(exchange, routingKey, props, body, mandatory, deadline, timeout, null, null);
         RuntimeException failure = outcome(c, timeout);
         if (failure != null) {
             throw failure;
@@ -140,31 +141,56 @@ public final class Publisher {
      */
     private void publishObserved(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
             boolean mandatory, Duration timeout) throws InterruptedException {
-        long start = System.nanoTime();
-        PublishEvent e = Telemetry.publishEvent();
-        WarrenObserver.Operation op = null;
-        AMQP.BasicProperties sent = props;
-        if (telemetry.traces) {
-            Map<String, Object> headers = Telemetry.copy(props.getHeaders());
-            op = telemetry.startPublish(exchange, routingKey, headers);
-            sent = props.builder().headers(headers).build();
-        }
-        WarrenObserver.Outcome outcome = WarrenObserver.Outcome.ACK;
-        Throwable failure = null;
+        ObservedPublish observed = new ObservedPublish(exchange, routingKey, props, body.length);
         try {
             long deadline = deadline(timeout);
-            Confirmation c = send(exchange, routingKey, sent, body, mandatory, deadline, timeout, null);
+            Confirmation c = send(exchange, routingKey, observed.sent, body, mandatory, deadline, timeout, null, null);
             RuntimeException f = outcome(c, timeout);
             if (f != null) {
                 throw f;
             }
         } catch (InterruptedException | RuntimeException | Error x) {
-            failure = x;
-            outcome = Telemetry.outcomeOf(x);
+            observed.accept(x);
             throw x;
-        } finally {
-            telemetry.published(ctx.number(), e, op, exchange, routingKey, body.length, outcome, failure,
-                    System.nanoTime() - start);
+        }
+        observed.accept(Confirmation.ACKED);
+    }
+
+    /**
+     * One publish as the observer and JFR see it, from its start to {@link #accept its outcome}
+     * (an ack, {@link OneShot#TIMED_OUT} or the failure); the message goes out with
+     * {@link #sent}'s properties, which carry the tracing hook's headers beside its own.
+     */
+    private final class ObservedPublish implements java.util.function.Consumer<Object> {
+        private final long start = System.nanoTime();
+        private final PublishEvent event = Telemetry.publishEvent();
+        private final WarrenObserver.Operation op;
+        private final String exchange;
+        private final String routingKey;
+        private final int size;
+        final AMQP.BasicProperties sent;
+
+        ObservedPublish(String exchange, String routingKey, AMQP.BasicProperties props, int size) {
+            this.exchange = exchange;
+            this.routingKey = routingKey;
+            this.size = size;
+            if (telemetry.traces) {
+                Map<String, Object> headers = Telemetry.copy(props.getHeaders());
+                op = telemetry.startPublish(exchange, routingKey, headers);
+                sent = props.builder().headers(headers).build();
+            } else {
+                op = null;
+                sent = props;
+            }
+        }
+
+        @Override
+        public void accept(Object outcome) {
+            WarrenObserver.Outcome o = outcome == Confirmation.ACKED ? WarrenObserver.Outcome.ACK
+                    : outcome == OneShot.TIMED_OUT ? WarrenObserver.Outcome.TIMEOUT
+                    : Telemetry.outcomeOf((Throwable) outcome);
+            telemetry.published(ctx.number(), event, op, exchange, routingKey, size, o,
+                    outcome instanceof Throwable t ? t : null, System.nanoTime() - start);
         }
     }
 
@@ -173,17 +199,20 @@ public final class Publisher {
      * queues it for the writer.
      *
      * @param onFailure told of a failure as soon as it is known (see {@link Confirmation}), or null
+     * @param onOutcome told of the outcome, whatever it is, as it is set (on the completing
+     *        thread; must not block), or null
      */
     Confirmation send(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
-            boolean mandatory, long deadline, Duration timeout, Confirmation.FailureListener onFailure)
-            throws InterruptedException {
+            boolean mandatory, long deadline, Duration timeout, Confirmation.FailureListener onFailure,
+            java.util.function.Consumer<Object> onOutcome) throws InterruptedException {
         FieldTables.checkProperties(props, ctx.frameMax());
         ctx.ensureOpen();
         if (gate.isBlocked()) {
             awaitUnblocked(deadline, timeout);
         }
         acquireRoom(deadline, timeout);
-        Confirmation c = new Confirmation(this, exchange, routingKey, props, body, mandatory, deadline, onFailure);
+        Confirmation c = new Confirmation(this, exchange, routingKey, props, body, mandatory, deadline, onFailure,
+                onOutcome);
         ctx.send(c);
         return c;
     }
@@ -195,13 +224,73 @@ public final class Publisher {
     RuntimeException outcome(Confirmation c, Duration timeout) throws InterruptedException {
         Object o;
         try {
-            o = c.deadline == 0 ? c.await(0) : awaitWithin(c);
+            o = c.deadline == 0 ? c.await(0) : awaitWithin(c, 0);
         } catch (InterruptedException e) {
             withdraw(c);
             throw ctx.closedOr(e);
         }
+        return failureOf(c, o, timeout);
+    }
+
+    /**
+     * Publishes one message without waiting for its confirm: the first half of {@link #publish},
+     * with the connection's publish timeout; {@link Confirmation#await()} is the second half.
+     *
+     * @throws IllegalArgumentException when the message cannot be encoded (nothing was sent)
+     * @throws PublishTimeoutException when the publish timeout passed while it waited for the
+     *         gate or for room (nothing was sent)
+     * @throws ClosedException when the channel is closed
+     * @throws InterruptedException when interrupted while it waited for the gate or for room
+     *         (nothing was sent)
+     */
+    public DeferredConfirm publishDeferred(String exchange, String routingKey, AMQP.BasicProperties props,
+            byte[] body, boolean mandatory) throws InterruptedException {
+        long deadline = deadline(defaultTimeout);
+        if (!telemetry.publishes()) {
+            return send(exchange, routingKey, props, body, mandatory, deadline, defaultTimeout, null, null);
+        }
+        // Observed: reported when the outcome is set, on the thread that sets it, since nobody
+        // need ever await a deferred confirm.
+        ObservedPublish observed = new ObservedPublish(exchange, routingKey, props, body.length);
+        try {
+            return send(exchange, routingKey, observed.sent, body, mandatory, deadline, defaultTimeout, null, observed);
+        } catch (InterruptedException | RuntimeException | Error x) {
+            observed.accept(x);
+            throw x;
+        }
+    }
+
+    /**
+     * The second half of a deferred publish: waits for the outcome until {@code until}
+     * ({@link System#nanoTime()}; 0 for no limit), then throws what {@link #publish} would.
+     * Unlike a publish's wait, an interrupted one leaves the message in flight.
+     *
+     * @return true on an ack, false when {@code until} passed first
+     */
+    boolean awaitDeferred(Confirmation c, long until) throws InterruptedException {
+        Object o = c.outcome();
+        if (o == null) {
+            try {
+                o = c.deadline == 0 ? c.await(until) : awaitWithin(c, until);
+            } catch (InterruptedException e) {
+                throw ctx.closedOr(e);
+            }
+            if (o == null) {
+                return false;
+            }
+        }
+        RuntimeException failure = failureOf(c, o, defaultTimeout);
+        if (failure != null) {
+            throw failure;
+        }
+        return true;
+    }
+
+    /** What a publish with outcome {@code o} throws, or null for an ack. */
+    private RuntimeException failureOf(Confirmation c, Object o, Duration timeout) {
         if (o == OneShot.TIMED_OUT) {
-            boolean sent = !withdraw(c);
+            // Taken back now, or by an earlier await of the same deferred confirm.
+            boolean sent = !withdraw(c) && !c.withdrawn();
             return new PublishTimeoutException(sent ? "waiting for the broker's confirm"
                     : "waiting for its turn to be written (not sent)", timeout, sent);
         }
@@ -225,13 +314,16 @@ public final class Publisher {
         return false;
     }
 
-    /** Waits for the confirm until the message's deadline, which the channel's {@link Timeouts} thread keeps. */
-    private Object awaitWithin(Confirmation c) throws InterruptedException {
+    /**
+     * Waits for the confirm until the message's deadline, which the channel's {@link Timeouts}
+     * thread keeps, or until {@code until} (0 for no limit of its own; null when it passed).
+     */
+    private Object awaitWithin(Confirmation c, long until) throws InterruptedException {
         timed.add(c);
         try {
             timeouts.start();
             timeouts.register(c.deadline);
-            return c.await(0);
+            return c.await(until);
         } finally {
             timed.remove(c);
         }
@@ -254,7 +346,8 @@ public final class Publisher {
         for (int i = 0; i < sent.length; i++) {
             Message m = messages.get(i);
             try {
-                sent[i] = send(exchange, routingKey, m.properties(), m.body(), m.mandatory(), deadline, timeout, null);
+                sent[i] = send(exchange, routingKey, m.properties(), m.body(), m.mandatory(), deadline, timeout, null,
+                        null);
             } catch (WarrenException e) {
                 failures.put(i, e);
             }

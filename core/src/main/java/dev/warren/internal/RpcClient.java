@@ -152,7 +152,8 @@ public final class RpcClient {
             AMQP.BasicProperties withReply = b.build();
             Confirmation sent;
             try {
-                sent = publisher.send(exchange, routingKey, withReply, request.body(), true, deadline, timeout, call);
+                sent = publisher.send(exchange, routingKey, withReply, request.body(), true, deadline, timeout, call,
+                        null);
             } catch (PublishTimeoutException e) {
                 throw new RpcTimeoutException(what(exchange, routingKey, id) + " (not sent: " + e.getMessage() + ")",
                         timeout);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
 class ConfirmTableTest {
 
     private static Confirmation message() {
-        return new Confirmation(null, "", "k", null, new byte[0], false, 0, null);
+        return new Confirmation(null, "", "k", null, new byte[0], false, 0, null, null);
     }
 
     @Test
