@@ -547,7 +547,7 @@ public final class ChannelContext {
      */
     public void awaitWritten(Duration bound) {
         if (closed.get() == null) {
-            Barrier flushed = new Barrier();
+            Barrier flushed = new Barrier(writer);
             send(flushed);
             flushed.awaitQuietly(bound);
         }

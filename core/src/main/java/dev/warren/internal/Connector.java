@@ -4,8 +4,12 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.AuthenticationFailureException;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.MetricsCollector;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.AMQConnection;
+import com.rabbitmq.client.impl.ConnectionParams;
+import com.rabbitmq.client.impl.FrameHandler;
 import dev.warren.ConnectFailedException;
 import dev.warren.ConnectionOptions;
 import java.io.IOException;
@@ -37,7 +41,15 @@ public final class Connector {
      */
     public static Connection open(ConnectionOptions options, Writer writer) {
         // A heartbeat of zero must turn heartbeats off, not take the broker's (see HeartbeatOff).
-        ConnectionFactory f = options.heartbeat().isZero() ? HeartbeatOff.factory() : new ConnectionFactory();
+        boolean heartbeatOff = options.heartbeat().isZero();
+        ConnectionFactory f = new ConnectionFactory() {
+            @Override
+            protected AMQConnection createConnection(ConnectionParams params, FrameHandler handler,
+                    MetricsCollector metrics) {
+                return super.createConnection(params,
+                        writer.flushingInBursts(heartbeatOff ? HeartbeatOff.wrap(handler) : handler), metrics);
+            }
+        };
         try {
             java.net.URI parsed = new java.net.URI(options.uri());
             if (parsed.getRawAuthority() != null && parsed.getHost() == null) {

@@ -1,5 +1,6 @@
 package dev.warren.internal;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -40,6 +41,8 @@ public final class Writer {
     private volatile boolean parked;
     private volatile boolean stopped;
     private volatile Throwable lost;
+    /** The connection's frame handler as the writer flushes it, once the connection is made. */
+    private volatile BurstFlush flusher;
 
     /** Starts the writer thread, named {@code name}. */
     public Writer(String name) {
@@ -69,6 +72,18 @@ public final class Writer {
         LockSupport.unpark(thread);
     }
 
+    /**
+     * Makes {@code handler}, the connection's frame handler, flush once per burst of this
+     * writer's (see {@link BurstFlush}).
+     *
+     * @return the handler for amqp-client to use
+     */
+    com.rabbitmq.client.impl.FrameHandler flushingInBursts(com.rabbitmq.client.impl.FrameHandler handler) {
+        BurstFlush f = new BurstFlush(handler, thread);
+        flusher = f;
+        return f;
+    }
+
     /** Records why the connection's socket is being closed under the writer (before it is). */
     void lost(Throwable cause) {
         lost = cause;
@@ -91,6 +106,7 @@ public final class Writer {
                 ctx.writeTurn(BURST);
                 continue;
             }
+            flushBurst();
             if (stopped) {
                 drainStopped();
                 return;
@@ -104,6 +120,27 @@ public final class Writer {
             parked = false;
             // Nobody outside Warren can reach this thread, so an interrupt is no instruction.
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * On the writer thread, when it is out of work or a caller waits for what it wrote: sends
+     * what the last turns left in the socket's buffer.
+     */
+    void flushBurst() {
+        BurstFlush f = flusher;
+        if (f == null) {
+            return;
+        }
+        try {
+            f.flushBurst();
+        } catch (IOException e) {
+            // Frames of several channels are lost with it, and their publishers wait for
+            // confirms: close the socket, so that the reader ends the connection and fails them.
+            if (lost == null) {
+                lost = e;
+            }
+            f.delegate.close();
         }
     }
 
