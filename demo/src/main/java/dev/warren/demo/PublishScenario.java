@@ -22,25 +22,35 @@ final class PublishScenario implements Scenario {
     /** The queue to purge between runs and delete at the end, or null. */
     private final String queue;
     private final BenchOptions options;
-    /** The contenders of each row group, by the name it adds to the row key ("" for none). */
-    private final Map<String, Sides<PublishSetup>> variants;
-    private final List<Integer> threads;
+    /** The row groups, by the name each adds to the row key ("" for none). */
+    private final Map<String, Variant> variants;
 
-    private PublishScenario(BrokerFixture fixture, String name, String exchange, String routingKey, String queue,
-                            BenchOptions options) {
-        this(fixture, name, exchange, routingKey, queue, options, Map.of("", Contenders.PUBLISH), THREADS);
+    /** A group of rows: who runs them, at which thread counts. */
+    private record Variant(Sides<PublishSetup> sides, List<Integer> threads) {
     }
 
     private PublishScenario(BrokerFixture fixture, String name, String exchange, String routingKey, String queue,
-                            BenchOptions options, Map<String, Sides<PublishSetup>> variants, List<Integer> threads) {
+                            BenchOptions options) {
+        this(fixture, name, exchange, routingKey, queue, options, standard());
+    }
+
+    private PublishScenario(BrokerFixture fixture, String name, String exchange, String routingKey, String queue,
+                            BenchOptions options, Map<String, Variant> variants) {
         this.variants = variants;
-        this.threads = threads;
         this.fixture = fixture;
         this.name = name;
         this.exchange = exchange;
         this.routingKey = routingKey;
         this.queue = queue;
         this.options = options;
+    }
+
+    /** Blocking publishers at every thread count, then one thread pipelining with publishDeferred. */
+    private static Map<String, Variant> standard() {
+        Map<String, Variant> variants = new LinkedHashMap<>();
+        variants.put("", new Variant(Contenders.PUBLISH, THREADS));
+        variants.put("deferred", new Variant(Contenders.PUBLISH_DEFERRED, List.of(1)));
+        return variants;
     }
 
     static PublishScenario toQueue(BrokerFixture fixture, BenchOptions options) throws Exception {
@@ -58,19 +68,19 @@ final class PublishScenario implements Scenario {
      * the "raw" side, a JFR recording or warren-micrometer's meters on the "warren" side.
      */
     static PublishScenario overhead(BrokerFixture fixture, BenchOptions options) {
-        Map<String, Sides<PublishSetup>> variants = new LinkedHashMap<>();
-        variants.put("jfr", Contenders.PUBLISH_JFR);
-        variants.put("metrics", Contenders.PUBLISH_METRICS);
+        Map<String, Variant> variants = new LinkedHashMap<>();
+        variants.put("jfr", new Variant(Contenders.PUBLISH_JFR, List.of(100, 1000)));
+        variants.put("metrics", new Variant(Contenders.PUBLISH_METRICS, List.of(100, 1000)));
         return new PublishScenario(fixture, "publish-overhead", "amq.direct",
-                BrokerFixture.uniqueName("bound-to-nothing"), null, options, variants, List.of(100, 1000));
+                BrokerFixture.uniqueName("bound-to-nothing"), null, options, variants);
     }
 
     @Override
     public List<Row<?>> rows() {
         List<Row<?>> rows = new ArrayList<>();
-        variants.forEach((variant, sides) -> {
-            for (int t : threads) {
-                rows.add(row(variant.isEmpty() ? name : name + "/" + variant, sides, t));
+        variants.forEach((group, variant) -> {
+            for (int t : variant.threads()) {
+                rows.add(row(group.isEmpty() ? name : name + "/" + group, variant.sides(), t));
             }
         });
         return rows;
@@ -110,7 +120,9 @@ final class PublishScenario implements Scenario {
                 : "to amq.direct with a routing key bound to nothing (confirmed at once, no queue)";
         return name + ": confirmed publishes/s of transient " + options.size() + "-byte messages " + where
                 + ". raw: one thread, async ConfirmListener, at most " + ConfirmPipeline.MAX_IN_FLIGHT
-                + " unconfirmed, the same on every row; warren: `threads` virtual threads publishing on one channel.";
+                + " unconfirmed, the same on every row; warren: `threads` virtual threads publishing on one channel;"
+                + " warren on the /deferred row: one virtual thread, publishDeferred, at most "
+                + ConfirmPipeline.MAX_IN_FLIGHT + " confirms outstanding (the oldest awaited when the window is full).";
     }
 
     @Override
