@@ -14,7 +14,7 @@ public final class Contenders {
     /** publish-queue and publish-client-bound: confirmed publishes, 1 to 10000 Warren threads. */
     static final Sides<PublishSetup> PUBLISH = Sides.of(new RawPublish(), new WarrenPublish());
 
-    /** publish-*/deferred: the raw pipeline against one thread pipelining with publishDeferred. */
+    /** publish-queue/deferred and publish-client-bound/deferred: the raw pipeline against one thread pipelining with publishDeferred. */
     static final Sides<PublishSetup> PUBLISH_DEFERRED = Sides.of(new RawPublish(), new WarrenPublishDeferred());
 
     /** publish-overhead/jfr: Warren with nothing observing (the "raw" column) and with a JFR recording on. */
