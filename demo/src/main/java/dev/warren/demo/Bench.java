@@ -15,7 +15,8 @@ import java.util.Map;
  * stretch of a shared machine hits both; each run follows its own warm-up, and each side is
  * reported as the median of its runs, with the ratio Warren/raw of the medians. A side without
  * a contender in {@link Contenders} is reported as n/a. Results go to stdout as a table and to
- * a CSV file; progress goes to stderr.
+ * a CSV file; progress goes to stderr. A JFR stream counts the virtual threads pinned during each
+ * side's runs ({@link PinCounter}).
  *
  * <p>Run {@code Bench --help} for the options.
  */
@@ -43,17 +44,23 @@ public final class Bench {
         RabbitBroker broker = RabbitBroker.shared();
         List<RowResult> results = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        try (BrokerWatch watch = BrokerWatch.start(broker.uri());
+        try (PinCounter pins = PinCounter.start();
+             BrokerWatch watch = BrokerWatch.start(broker.uri());
              BrokerFixture fixture = BrokerFixture.open(broker.uri())) {
             for (String name : options.scenarios()) {
                 try (Scenario scenario = Scenario.open(name, fixture, options)) {
                     notes.add(scenario.note());
                     for (Row<?> row : scenario.rows()) {
-                        results.add(measure(row, options.reps(), watch));
+                        results.add(measure(row, options.reps(), watch, pins));
                     }
                 }
             }
+            Map<String, Map<Side, Long>> counted = pins.counts();
+            results.replaceAll(r -> r.withPins(counted.getOrDefault(r.key(), Map.of())));
         }
+        notes.add("pins: jdk.VirtualThreadPinned events of " + PinCounter.THRESHOLD.toMillis() + " ms or more (JFR's"
+                + " default threshold), counted by a JFR stream without stack traces, anywhere in this JVM during the"
+                + " runs of that side of the row, warm-ups included, summed over its runs.");
         ResultTable.print(System.out, heading(options, broker), results, notes);
         ResultCsv.write(options.csv(), results);
         System.out.println("CSV: " + options.csv().toAbsolutePath());
@@ -71,7 +78,7 @@ public final class Bench {
      * that fails is dropped from the rest of the row and reported, so one broken side does not
      * cost the other rows.
      */
-    static <M extends Measurement> RowResult measure(Row<M> row, int reps, BrokerWatch watch) {
+    static <M extends Measurement> RowResult measure(Row<M> row, int reps, BrokerWatch watch, PinCounter pins) {
         Map<Side, List<M>> runs = new EnumMap<>(Side.class);
         Map<Side, String> failures = new EnumMap<>(Side.class);
         for (Side side : Side.values()) {
@@ -87,7 +94,7 @@ public final class Bench {
                     continue;
                 }
                 try {
-                    M m = runOnce(row, side, watch);
+                    M m = pins.during(row.key(), side, () -> runOnce(row, side, watch));
                     runs.get(side).add(m);
                     System.err.printf("  %-30s %-6s %d/%d %s%n", row.key(), side.label(), rep, reps, m.brief());
                 } catch (Exception e) {
@@ -101,7 +108,7 @@ public final class Bench {
             }
         }
         return new RowResult(row.key(), row.kind(),
-                summary(row, runs, failures, Side.RAW), summary(row, runs, failures, Side.WARREN), failures);
+                summary(row, runs, failures, Side.RAW), summary(row, runs, failures, Side.WARREN), failures, Map.of());
     }
 
     /**

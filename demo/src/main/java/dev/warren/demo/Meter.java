@@ -29,7 +29,8 @@ final class Meter {
             long elapsed = System.nanoTime() - start;
             long cpu = OS.getProcessCpuTime() - excludedCpuNanos.getAsLong() - cpuBefore;
             LatencyHistogram latencies = window.latencies();
-            return new Sample(operations, elapsed, cpu, latencies.quantileNanos(0.50), latencies.quantileNanos(0.99));
+            return new Sample(operations, elapsed, cpu, latencies.quantileNanos(0.50), latencies.quantileNanos(0.99),
+                    latencies.quantileNanos(0.999));
         }
     }
 }

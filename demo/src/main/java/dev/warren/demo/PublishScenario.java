@@ -122,7 +122,9 @@ final class PublishScenario implements Scenario {
                 + ". raw: one thread, async ConfirmListener, at most " + ConfirmPipeline.MAX_IN_FLIGHT
                 + " unconfirmed, the same on every row; warren: `threads` virtual threads publishing on one channel;"
                 + " warren on the /deferred row: one virtual thread, publishDeferred, at most "
-                + ConfirmPipeline.MAX_IN_FLIGHT + " confirms outstanding (the oldest awaited when the window is full).";
+                + ConfirmPipeline.MAX_IN_FLIGHT + " confirms outstanding (the oldest awaited when the window is full)."
+                + " Latency: raw, of each message from just before basicPublish to its confirm; warren, of each"
+                + " publish call (it returns confirmed), on /deferred from publishDeferred to the return of its await.";
     }
 
     @Override

@@ -9,12 +9,14 @@ import java.util.Locale;
 
 /**
  * The results as CSV, one line per row; a figure that does not apply, or a side that was not
- * measured, is an empty field (the table says which: "-" or n/a).
+ * measured, is an empty field (the table says which: "-" or n/a). Columns added later go at the
+ * end, so a reader of an older file's columns finds them where they were.
  */
 final class ResultCsv {
     static final String HEADER = "scenario,raw_per_s,warren_per_s,warren_over_raw,"
             + "raw_cpu_us_per_op,warren_cpu_us_per_op,raw_p50_us,raw_p99_us,warren_p50_us,warren_p99_us,"
-            + "warren_heap_bytes_per_waiter,warren_wake_all_ms";
+            + "warren_heap_bytes_per_waiter,warren_wake_all_ms,raw_p999_us,warren_p999_us,"
+            + "raw_pins,warren_pins";
 
     private ResultCsv() {
     }
@@ -37,13 +39,22 @@ final class ResultCsv {
                     number(warren, Summary::p50Micros, "%.1f"),
                     number(warren, Summary::p99Micros, "%.1f"),
                     number(warren, Summary::heapBytesPerWaiter, "%.1f"),
-                    number(warren, Summary::wakeAllMillis, "%.3f")));
+                    number(warren, Summary::wakeAllMillis, "%.3f"),
+                    number(raw, Summary::p999Micros, "%.1f"),
+                    number(warren, Summary::p999Micros, "%.1f"),
+                    pins(r, Side.RAW),
+                    pins(r, Side.WARREN)));
         }
         Path parent = path.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         Files.write(path, lines);
+    }
+
+    private static String pins(RowResult r, Side side) {
+        Long n = r.pins().get(side);
+        return n == null ? "" : Long.toString(n);
     }
 
     private static String number(Summary s, java.util.function.ToDoubleFunction<Summary> figure, String format) {

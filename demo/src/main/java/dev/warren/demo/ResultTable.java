@@ -23,7 +23,8 @@ final class ResultTable {
         if (!throughput.isEmpty()) {
             List<String[]> cells = new ArrayList<>();
             cells.add(new String[] {"scenario", "raw /s", "warren /s", "warren/raw",
-                "raw cpu us/op", "warren cpu us/op", "raw p50/p99 us", "warren p50/p99 us"});
+                "raw cpu us/op", "warren cpu us/op", "raw p50/p99/p99.9 us", "warren p50/p99/p99.9 us",
+                "raw pins", "warren pins"});
             for (RowResult r : throughput) {
                 cells.add(new String[] {r.key(),
                     cell(r, Side.RAW, s -> fixed(s.rate(), "%,.0f")),
@@ -32,7 +33,9 @@ final class ResultTable {
                     cell(r, Side.RAW, s -> fixed(s.cpuMicrosPerOperation(), "%.2f")),
                     cell(r, Side.WARREN, s -> fixed(s.cpuMicrosPerOperation(), "%.2f")),
                     cell(r, Side.RAW, ResultTable::latency),
-                    cell(r, Side.WARREN, ResultTable::latency)});
+                    cell(r, Side.WARREN, ResultTable::latency),
+                    pins(r, Side.RAW),
+                    pins(r, Side.WARREN)});
             }
             out.println();
             printAligned(out, cells);
@@ -40,11 +43,12 @@ final class ResultTable {
         List<RowResult> waiters = results.stream().filter(r -> r.kind() == Row.Kind.WAITERS).toList();
         if (!waiters.isEmpty()) {
             List<String[]> cells = new ArrayList<>();
-            cells.add(new String[] {"scenario", "raw", "warren heap bytes/waiter", "warren wake-all ms"});
+            cells.add(new String[] {"scenario", "raw", "warren heap bytes/waiter", "warren wake-all ms", "warren pins"});
             for (RowResult r : waiters) {
                 cells.add(new String[] {r.key(), "n/a",
                     cell(r, Side.WARREN, s -> fixed(s.heapBytesPerWaiter(), "%,.0f")),
-                    cell(r, Side.WARREN, s -> fixed(s.wakeAllMillis(), "%,.1f"))});
+                    cell(r, Side.WARREN, s -> fixed(s.wakeAllMillis(), "%,.1f")),
+                    pins(r, Side.WARREN)});
             }
             out.println();
             printAligned(out, cells);
@@ -64,8 +68,15 @@ final class ResultTable {
         return s == null ? "n/a" : figure.apply(s);
     }
 
+    /** The pins during a side's runs (a failed side's too: they may be why it failed), or n/a. */
+    private static String pins(RowResult r, Side side) {
+        Long n = r.pins().get(side);
+        return n == null ? "n/a" : String.format("%,d", n);
+    }
+
     private static String latency(Summary s) {
-        return Double.isNaN(s.p50Micros()) ? "-" : fixed(s.p50Micros(), "%,.0f") + " / " + fixed(s.p99Micros(), "%,.0f");
+        return Double.isNaN(s.p50Micros()) ? "-" : fixed(s.p50Micros(), "%,.0f") + " / " + fixed(s.p99Micros(), "%,.0f")
+                + " / " + fixed(s.p999Micros(), "%,.0f");
     }
 
     private static String fixed(double v, String format) {

@@ -11,12 +11,13 @@ import java.util.function.ToDoubleFunction;
  *
  * @param rate operations per second
  * @param cpuMicrosPerOperation client CPU microseconds per operation
- * @param p50Micros median latency in microseconds (rpc)
- * @param p99Micros 99th percentile latency in microseconds (rpc)
+ * @param p50Micros median latency in microseconds (publish: of a confirmed publish; rpc: of a call)
+ * @param p99Micros 99th percentile latency in microseconds
+ * @param p999Micros 99.9th percentile latency in microseconds
  * @param heapBytesPerWaiter heap bytes per parked waiter (waiters)
  * @param wakeAllMillis milliseconds from provoking the close until every waiter woke (waiters)
  */
-record Summary(double rate, double cpuMicrosPerOperation, double p50Micros, double p99Micros,
+record Summary(double rate, double cpuMicrosPerOperation, double p50Micros, double p99Micros, double p999Micros,
                double heapBytesPerWaiter, double wakeAllMillis) {
 
     static Summary ofSamples(List<Sample> samples) {
@@ -25,11 +26,12 @@ record Summary(double rate, double cpuMicrosPerOperation, double p50Micros, doub
                 median(samples, Sample::cpuMicrosPerOperation),
                 median(samples, s -> s.p50Nanos() / 1e3),
                 median(samples, s -> s.p99Nanos() / 1e3),
+                median(samples, s -> s.p999Nanos() / 1e3),
                 Double.NaN, Double.NaN);
     }
 
     static Summary ofWaiters(List<WaiterSample> samples) {
-        return new Summary(Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+        return new Summary(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                 median(samples, WaiterSample::heapBytesPerWaiter),
                 median(samples, s -> s.wakeAllNanos() / 1e6));
     }

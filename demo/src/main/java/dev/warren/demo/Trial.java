@@ -17,8 +17,9 @@ public interface Trial extends AutoCloseable {
      *
      * <p>Time-bound scenarios (publish, rpc) start no new operation once {@link Window#expired()}
      * and return when those in flight have completed. Count-bound ones (consume) return when
-     * their count is done. An RPC contender records every call's latency in
-     * {@link Window#latencies()}.
+     * their count is done. A publish or RPC contender records every operation's latency in
+     * {@link Window#latencies()}: a call from request to reply, a publish from just before it
+     * is sent to its confirm (for Warren, the whole {@code publish} call, which returns confirmed).
      *
      * @param window the run's deadline and latency recorder
      */

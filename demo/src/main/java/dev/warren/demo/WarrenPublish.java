@@ -14,7 +14,7 @@ import jdk.jfr.Recording;
 
 /**
  * Warren's side of publish-queue and publish-client-bound: N virtual threads, each a plain loop
- * of {@code publish}; for publish-overhead, with a JFR recording or warren-micrometer's meters on.
+ * of {@code publish}, timing each call (it returns once the broker confirmed); for publish-overhead, with a JFR recording or warren-micrometer's meters on.
  */
 final class WarrenPublish implements Contender<PublishSetup> {
     /** What watches the publishes during a trial. */
@@ -52,8 +52,11 @@ final class WarrenPublish implements Contender<PublishSetup> {
                 LongAdder confirmed = new LongAdder();
                 for (int t = 0; t < setup.threads(); t++) {
                     ch.fork(() -> {
+                        LatencyHistogram latencies = window.latencies();
                         while (!window.expired()) {
+                            long t0 = System.nanoTime();
                             ch.publish(setup.exchange(), setup.routingKey(), setup.body());
+                            latencies.record(System.nanoTime() - t0);
                             confirmed.increment();
                         }
                         return null;

@@ -24,13 +24,25 @@ class BenchTest {
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines.getFirst()).isEqualTo("scenario,raw_per_s,warren_per_s,warren_over_raw,"
                 + "raw_cpu_us_per_op,warren_cpu_us_per_op,raw_p50_us,raw_p99_us,warren_p50_us,warren_p99_us,"
-                + "warren_heap_bytes_per_waiter,warren_wake_all_ms");
+                + "warren_heap_bytes_per_waiter,warren_wake_all_ms,raw_p999_us,warren_p999_us,raw_pins,warren_pins");
         assertThat(lines.subList(1, lines.size()))
                 .extracting(line -> line.split(",", -1)[0])
                 .containsExactly("publish-client-bound/threads=1", "publish-client-bound/threads=100",
                         "publish-client-bound/threads=1000", "publish-client-bound/threads=10000");
-        assertThat(lines.subList(1, lines.size()))
-                .allSatisfy(line -> assertThat(Double.parseDouble(line.split(",", -1)[1])).isPositive());
+        List<String> header = List.of(lines.getFirst().split(","));
+        assertThat(lines.subList(1, lines.size())).allSatisfy(line -> {
+            String[] f = line.split(",", -1);
+            assertThat(Double.parseDouble(f[header.indexOf("raw_per_s")])).isPositive();
+            // Both sides of a publish row time every message, so every percentile is there, in order.
+            for (String side : List.of("raw", "warren")) {
+                double p50 = Double.parseDouble(f[header.indexOf(side + "_p50_us")]);
+                double p99 = Double.parseDouble(f[header.indexOf(side + "_p99_us")]);
+                double p999 = Double.parseDouble(f[header.indexOf(side + "_p999_us")]);
+                assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
+                assertThat(p99).isLessThanOrEqualTo(p999);
+                assertThat(Long.parseLong(f[header.indexOf(side + "_pins")])).isNotNegative();
+            }
+        });
     }
 
     @Test
