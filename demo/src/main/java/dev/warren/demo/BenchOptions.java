@@ -16,10 +16,12 @@ import java.util.Map;
  * @param size the message body size in bytes
  * @param reps how many measured runs each side gets per row
  * @param csv where the results are written as CSV
+ * @param chart where the chart is written as PNG, or null for none
+ * @param waiters how many virtual threads the waiters scenario parks
  * @param help whether only the usage was asked for
  */
 public record BenchOptions(List<String> scenarios, Duration measured, Duration warmup, int size, int reps,
-                           Path csv, boolean help) {
+                           Path csv, Path chart, int waiters, boolean help) {
 
     /** Every scenario, in the order they run by default. */
     public static final List<String> ALL_SCENARIOS =
@@ -31,12 +33,18 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
     /** What {@code --help} prints. */
     public static final String USAGE = """
             Usage: Bench [--scenarios=a,b,...] [--seconds=N] [--warmup=N] [--size=BYTES] [--reps=N] [--csv=PATH]
+                         [--chart=PATH|none] [--waiters=N]
               --scenarios  any of %s (default: all but %s)
               --seconds    length of each measured run in seconds, decimals allowed (default 5)
               --warmup     warm-up seconds before each measured run, 0 for none (default 2)
               --size       message body bytes (default 1024)
               --reps       measured runs per side and row; raw and Warren alternate (default 3)
               --csv        where to write the results as CSV (default bench-results.csv)
+              --chart      where to write the chart as PNG: throughput and p99 latency against threads or
+                           callers for publish-queue, publish-client-bound and rpc; none for no chart
+                           (default: the CSV's path with .png)
+              --waiters    virtual threads the waiters scenario parks in take() and in call() (default 100000;
+                           1000000 wants about 4 GB of heap: MAVEN_OPTS=-Xmx8g for exec:java)
               --help       print this and exit
             """.formatted(String.join(",", ALL_SCENARIOS) + "," + String.join(",", EXTRA_SCENARIOS),
             String.join(",", EXTRA_SCENARIOS));
@@ -61,6 +69,9 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
         }
         if (reps < 1) {
             throw new IllegalArgumentException("--reps must be at least 1");
+        }
+        if (waiters < 1) {
+            throw new IllegalArgumentException("--waiters must be at least 1");
         }
     }
 
@@ -89,6 +100,8 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
         int size = 1024;
         int reps = 3;
         Path csv = Path.of("bench-results.csv");
+        String chart = null;
+        int waiters = 100_000;
         for (Map.Entry<String, String> e : given.entrySet()) {
             String value = e.getValue().strip();
             switch (e.getKey()) {
@@ -98,10 +111,20 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
                 case "size" -> size = integer("--size", value);
                 case "reps" -> reps = integer("--reps", value);
                 case "csv" -> csv = Path.of(value);
+                case "chart" -> chart = value;
+                case "waiters" -> waiters = integer("--waiters", value);
                 default -> throw new IllegalArgumentException("unknown option --" + e.getKey());
             }
         }
-        return new BenchOptions(scenarios, measured, warmup, size, reps, csv, help);
+        Path chartPath = chart == null ? withExtension(csv, ".png") : chart.equals("none") ? null : Path.of(chart);
+        return new BenchOptions(scenarios, measured, warmup, size, reps, csv, chartPath, waiters, help);
+    }
+
+    /** {@code path} with its extension (if any) replaced by {@code extension}, e.g. a.csv to a.png. */
+    static Path withExtension(Path path, String extension) {
+        String name = path.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return path.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + extension);
     }
 
     private static Duration seconds(String option, String value) {

@@ -31,9 +31,9 @@ public final class Contenders {
     /** rpc: direct reply-to calls with 1, 100 and 1000 in flight. */
     static final Sides<RpcSetup> RPC = Sides.of(new RawRpc(), new WarrenRpc());
 
-    /** waiters/take: 100k virtual threads in {@code take()} on empty subscriptions (Warren only). */
+    /** waiters/take: --waiters (100k) virtual threads in {@code take()} on empty subscriptions (Warren only). */
     static final WaitersContender WAITERS_TAKE = new WarrenWaiters(WarrenWaiters.Kind.TAKE);
 
-    /** waiters/call: 100k virtual threads in {@code call()} that no server answers (Warren only). */
+    /** waiters/call: --waiters (100k) virtual threads in {@code call()} that no server answers (Warren only). */
     static final WaitersContender WAITERS_CALL = new WarrenWaiters(WarrenWaiters.Kind.CALL);
 }

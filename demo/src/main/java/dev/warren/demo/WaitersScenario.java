@@ -5,21 +5,24 @@ import java.util.List;
 
 /**
  * waiters (Warren only): what a parked waiter costs and how fast a channel close reaches all
- * of them. {@value #WAITERS} virtual threads park in {@code take()} on empty subscriptions, or
- * in {@code call()} to a queue nobody serves; the heap they add is divided among them, then the
- * broker is made to close the channel and the time until the last one wakes is taken.
+ * of them. {@link BenchOptions#waiters()} virtual threads (100,000 unless told) park in
+ * {@code take()} on empty subscriptions, or in {@code call()} to a queue nobody serves; the heap
+ * they add is divided among them, then the broker is made to close the channel and the time
+ * until the last one wakes is taken.
  */
 final class WaitersScenario implements Scenario {
-    static final int WAITERS = 100_000;
-    private static final Duration WAKE_TIMEOUT = Duration.ofMinutes(2);
-
     private final BrokerFixture fixture;
+    private final int waiters;
+    /** How long waking them all may take: 2 minutes per 100,000. */
+    private final Duration wakeTimeout;
     private final boolean warmup;
     private final String takeQueue;
     private final String callQueue;
 
     WaitersScenario(BrokerFixture fixture, BenchOptions options) throws Exception {
         this.fixture = fixture;
+        this.waiters = options.waiters();
+        this.wakeTimeout = WaitersSetup.patience(waiters);
         this.warmup = !options.warmup().isZero();
         this.takeQueue = fixture.declareQueue("waiters-take");
         this.callQueue = fixture.declareQueue("waiters-call");
@@ -34,10 +37,10 @@ final class WaitersScenario implements Scenario {
 
     @Override
     public String note() {
-        return "waiters (Warren only, the raw client has no blocking waiters): " + WAITERS
+        return "waiters (Warren only, the raw client has no blocking waiters): " + String.format("%,d", waiters)
                 + " virtual threads parked in take() on empty subscriptions (waiters/take) or in call() that no server"
                 + " answers (waiters/call); heap bytes per parked waiter (settled heap after minus before, over "
-                + WAITERS + "), and ms from provoking the broker's channel close until all have woken; each measured cycle follows an"
+                + String.format("%,d", waiters) + "), and ms from provoking the broker's channel close until all have woken; each measured cycle follows an"
                 + " unmeasured one unless --warmup=0.";
     }
 
@@ -87,16 +90,16 @@ final class WaitersScenario implements Scenario {
         }
 
         private WaiterSample cycle() throws Exception {
-            WaitersSetup setup = new WaitersSetup(fixture.uri(), queue, WAITERS);
+            WaitersSetup setup = new WaitersSetup(fixture.uri(), queue, waiters);
             try {
                 long before = HeapProbe.settledUsedHeap();
                 try (ParkedWaiters parked = contender.park(setup)) {
                     long after = HeapProbe.settledUsedHeap();
                     long start = System.nanoTime();
                     parked.provokeClose();
-                    long woken = parked.awaitAllWoken(WAKE_TIMEOUT);
+                    long woken = parked.awaitAllWoken(wakeTimeout);
                     long wake = System.nanoTime() - start;
-                    return new WaiterSample(WAITERS, (after - before) / (double) WAITERS, wake, woken);
+                    return new WaiterSample(waiters, (after - before) / (double) waiters, wake, woken);
                 }
             } finally {
                 fixture.purge(queue);

@@ -75,7 +75,7 @@ final class WarrenWaiters implements WaitersContender {
         entered.await();
         if (kind == Kind.CALL) {
             // Each call has published its request before it parks for the reply.
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            long deadline = System.nanoTime() + setup.patience().toNanos();
             while (ch.pendingCallCount() < setup.waiters() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
@@ -84,7 +84,7 @@ final class WarrenWaiters implements WaitersContender {
                 Thread.sleep(10);
             }
         }
-        Parking.awaitParked(threads, Duration.ofMinutes(2));
+        Parking.awaitParked(threads, setup.patience());
         return new ParkedWaiters() {
             @Override
             public void provokeClose() throws Exception {
