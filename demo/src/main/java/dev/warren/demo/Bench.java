@@ -64,6 +64,15 @@ public final class Bench {
         ResultTable.print(System.out, heading(options, broker), results, notes);
         ResultCsv.write(options.csv(), results);
         System.out.println("CSV: " + options.csv().toAbsolutePath());
+        if (options.chart() != null) {
+            String notDrawn = Chart.write(options.chart(), chartTitle(options), results);
+            if (notDrawn == null) {
+                System.out.println("Chart: " + options.chart().toAbsolutePath());
+            } else {
+                System.out.println("Chart: not written: " + notDrawn);
+                System.err.println("WARNING: no chart: " + notDrawn);
+            }
+        }
         List<String> failed = results.stream()
                 .flatMap(r -> r.failures().entrySet().stream()
                         .map(f -> r.key() + " " + f.getKey().label() + ": " + f.getValue()))
@@ -160,6 +169,12 @@ public final class Bench {
                         + " %d-byte bodies%nbroker: %s; Java %s; %d CPUs",
                 ClientVersion.VERSION, o.reps(), seconds(o.measured()), seconds(o.warmup()), o.size(),
                 broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
+    }
+
+    private static String chartTitle(BenchOptions o) {
+        return String.format("Warren vs raw amqp-client %s, Java %s, %d CPUs: median of %d runs of %s s, %d-byte bodies",
+                ClientVersion.VERSION, Runtime.version(), Runtime.getRuntime().availableProcessors(), o.reps(),
+                seconds(o.measured()), o.size());
     }
 
     private static String seconds(Duration d) {

@@ -43,6 +43,26 @@ class BenchTest {
                 assertThat(Long.parseLong(f[header.indexOf(side + "_pins")])).isNotNegative();
             }
         });
+        // The chart goes beside the CSV unless told otherwise; without fonts Bench warns instead.
+        Path png = dir.resolve("results.png");
+        if (Chart.textProblem() == null) {
+            assertThat(Files.readAllBytes(png)).startsWith(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        } else {
+            assertThat(png).doesNotExist();
+        }
+    }
+
+    @Test
+    void theChartDefaultsToTheCsvPathWithPngAndTheWaitersTo100000() {
+        BenchOptions defaults = BenchOptions.parse("--csv=out/results.csv");
+        assertThat(defaults.chart()).isEqualTo(Path.of("out/results.png"));
+        assertThat(defaults.waiters()).isEqualTo(100_000);
+
+        BenchOptions given = BenchOptions.parse("--chart=none", "--waiters=1000000");
+        assertThat(given.chart()).isNull();
+        assertThat(given.waiters()).isEqualTo(1_000_000);
+        assertThat(BenchOptions.parse("--chart=c.png").chart()).isEqualTo(Path.of("c.png"));
+        assertThat(BenchOptions.USAGE).contains("--chart", "--waiters");
     }
 
     @Test
