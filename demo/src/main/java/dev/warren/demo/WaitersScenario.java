@@ -39,7 +39,7 @@ final class WaitersScenario implements Scenario {
     public String note() {
         return "waiters (Warren only, the raw client has no blocking waiters): " + String.format("%,d", waiters)
                 + " virtual threads parked in take() on empty subscriptions (waiters/take) or in call() that no server"
-                + " answers (waiters/call); heap bytes per parked waiter (settled heap after minus before, over "
+                + " answers (waiters/call, started 10,000 at a time, each batch's requests confirmed before the next); heap bytes per parked waiter (settled heap after minus before, over "
                 + String.format("%,d", waiters) + "), and ms from provoking the broker's channel close until all have woken; each measured cycle follows an"
                 + " unmeasured one unless --warmup=0.";
     }

@@ -22,6 +22,13 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class WarrenWaiters implements WaitersContender {
     private static final int SUBSCRIPTIONS = 100;
+    /**
+     * Calls started at a time, each batch's requests confirmed before the next starts. Warren
+     * keeps unconfirmed publishes in a ring of at most 65,536 slots and the rest in a side map
+     * that every multiple ack scans, so a million requests in flight at once cost the reader
+     * thread time quadratic in their number (over 20 minutes); in batches they never leave the ring.
+     */
+    private static final int CALL_BATCH = 10_000;
 
     /** What each parked thread is blocked in. */
     enum Kind { TAKE, CALL }
@@ -53,7 +60,11 @@ final class WarrenWaiters implements WaitersContender {
         CountDownLatch entered = new CountDownLatch(setup.waiters());
         CountDownLatch ended = new CountDownLatch(setup.waiters());
         List<Thread> threads = new ArrayList<>(setup.waiters());
+        long deadline = System.nanoTime() + setup.patience().toNanos();
         for (int i = 0; i < setup.waiters(); i++) {
+            if (kind == Kind.CALL && i > 0 && i % CALL_BATCH == 0) {
+                awaitRequestsConfirmed(ch, i, deadline);
+            }
             Subscription sub = kind == Kind.TAKE ? subs.get(i % SUBSCRIPTIONS) : null;
             threads.add(Thread.ofVirtual().start(() -> {
                 entered.countDown();
@@ -74,17 +85,30 @@ final class WarrenWaiters implements WaitersContender {
         }
         entered.await();
         if (kind == Kind.CALL) {
-            // Each call has published its request before it parks for the reply.
-            long deadline = System.nanoTime() + setup.patience().toNanos();
-            while (ch.pendingCallCount() < setup.waiters() && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
             // Measure the steady state: what a parked call holds, not requests still in flight.
-            while (ch.unconfirmedCount() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            awaitRequestsConfirmed(ch, setup.waiters(), deadline);
         }
         Parking.awaitParked(threads, setup.patience());
+        return parked(ch, conn, ended, closed);
+    }
+
+    /**
+     * Waits until {@code calls} calls are pending (each has published its request before it
+     * parks for the reply) and none of their requests is unconfirmed, or the deadline passes.
+     */
+    private static void awaitRequestsConfirmed(BlockingChannel ch, int calls, long deadline)
+            throws InterruptedException {
+        while (ch.pendingCallCount() < calls && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        while (ch.unconfirmedCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+    }
+
+    /** The parked waiters of {@code ch}, woken by making the broker close it. */
+    private static ParkedWaiters parked(BlockingChannel ch, BlockingConnection conn, CountDownLatch ended,
+                                        LongAdder closed) {
         return new ParkedWaiters() {
             @Override
             public void provokeClose() throws Exception {
