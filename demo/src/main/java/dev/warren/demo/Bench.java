@@ -171,6 +171,7 @@ public final class Bench {
                 broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
     }
 
+    /** The chart's heading: the versions and the run's settings. */
     private static String chartTitle(BenchOptions o) {
         return String.format("Warren vs raw amqp-client %s, Java %s, %d CPUs: median of %d runs of %s s, %d-byte bodies",
                 ClientVersion.VERSION, Runtime.version(), Runtime.getRuntime().availableProcessors(), o.reps(),

@@ -44,7 +44,8 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
                            callers for publish-queue, publish-client-bound and rpc; none for no chart
                            (default: the CSV's path with .png)
               --waiters    virtual threads the waiters scenario parks in take() and in call() (default 100000;
-                           1000000 wants about 4 GB of heap: MAVEN_OPTS=-Xmx8g for exec:java)
+                           1000000 needs about 3 GB of heap; exec:java runs in Maven's JVM, whose default
+                           is a quarter of RAM: else MAVEN_OPTS=-Xmx4g, or BENCH_JAVA_OPTS=-Xmx4g for demo/bench)
               --help       print this and exit
             """.formatted(String.join(",", ALL_SCENARIOS) + "," + String.join(",", EXTRA_SCENARIOS),
             String.join(",", EXTRA_SCENARIOS));

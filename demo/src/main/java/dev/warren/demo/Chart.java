@@ -133,6 +133,7 @@ final class Chart {
                 .toList();
     }
 
+    /** One panel: {@code figure} of each side against the count in the row keys, log x. */
     private static JFreeChart panel(String title, String xLabel, String yLabel, List<RowResult> rows,
                                     ToDoubleFunction<Summary> figure, boolean logY) {
         XYSeriesCollection data = new XYSeriesCollection();

@@ -97,23 +97,26 @@ final class PinCounter implements AutoCloseable {
         }
     }
 
+    /** Commits a mark now and returns its id. */
     private long mark() {
         long id = locked(() -> ++nextMark);
         new BenchMark(id).commit();
         return id;
     }
 
+    /** Keeps the start of a pin that lasted the threshold or more. */
     private void pinned(RecordedEvent e) {
         if (e.getDuration().compareTo(THRESHOLD) >= 0) {
             locked(() -> pins.add(e.getStartTime()));
         }
     }
 
+    /** Notes a mark's time; it is trusted once the flush that brought it is over. */
     private void marked(RecordedEvent e) {
         locked(() -> seenMarks.put(e.getLong("id"), e.getStartTime()));
     }
 
-    // A mark is trusted once the flush that delivered it is over: pins of that flush are in too.
+    /** Trusts the marks of the flush just over: the pins of that flush have come through too. */
     private void flushed() {
         locked(() -> {
             flushedMarks.putAll(seenMarks);

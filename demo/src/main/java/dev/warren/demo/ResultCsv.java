@@ -52,6 +52,7 @@ final class ResultCsv {
         Files.write(path, lines);
     }
 
+    /** The pins counted for a side, empty when it did not run. */
     private static String pins(RowResult r, Side side) {
         Long n = r.pins().get(side);
         return n == null ? "" : Long.toString(n);
