@@ -28,7 +28,8 @@ class BenchTest {
         assertThat(lines.subList(1, lines.size()))
                 .extracting(line -> line.split(",", -1)[0])
                 .containsExactly("publish-client-bound/threads=1", "publish-client-bound/threads=100",
-                        "publish-client-bound/threads=1000", "publish-client-bound/threads=10000");
+                        "publish-client-bound/threads=1000", "publish-client-bound/threads=10000",
+                        "publish-client-bound/deferred/threads=1");
         List<String> header = List.of(lines.getFirst().split(","));
         assertThat(lines.subList(1, lines.size())).allSatisfy(line -> {
             String[] f = line.split(",", -1);
