@@ -1,13 +1,16 @@
 package dev.warren.internal;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 /**
  * The messages of one channel awaiting their confirm, by sequence number. A ring indexed by
  * the sequence number serves the usual case without allocating; a message whose slot is still
- * taken by an older one (the broker confirms out of order across queues) goes to a side map.
+ * taken by an older one (the broker confirms out of order across queues, or more are in flight
+ * than the ring holds) goes to a side map, sorted, so that a multiple confirm finds its part of
+ * it without looking at the rest.
  *
  * <p>Sequence numbers are added in increasing order by the connection's one writer thread;
  * confirms remove them on amqp-client's reader thread; a failed write or the close may remove
@@ -17,7 +20,7 @@ import java.util.function.Consumer;
 final class ConfirmTable {
     private final AtomicReferenceArray<Confirmation> ring;
     private final int mask;
-    private final ConcurrentHashMap<Long, Confirmation> overflow = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<Long, Confirmation> overflow = new ConcurrentSkipListMap<>();
     /** No message below this sequence number is in the table; advanced by the reader thread. */
     private long lowest = 1;
 
@@ -80,14 +83,12 @@ final class ConfirmTable {
                 each.accept(c);
             }
         }
-        if (!overflow.isEmpty()) {
-            for (Long s : overflow.keySet()) {
-                if (s <= tag) {
-                    Confirmation c = overflow.remove(s);
-                    if (c != null) {
-                        each.accept(c);
-                    }
-                }
+        // Nothing below `lowest` is put, so this finds nothing the loop left; it stays cheap
+        // (the first key) however many messages beyond the ring are in flight.
+        Map.Entry<Long, Confirmation> e;
+        while ((e = overflow.firstEntry()) != null && e.getKey() <= tag) {
+            if (overflow.remove(e.getKey(), e.getValue())) {
+                each.accept(e.getValue());
             }
         }
         lowest = Math.max(lowest, tag + 1);
