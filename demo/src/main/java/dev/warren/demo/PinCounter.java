@@ -32,6 +32,9 @@ final class PinCounter implements AutoCloseable {
     /** One run of one side of one row, between two marks. */
     private record Run(String row, Side side, long fromMark, long toMark) {}
 
+    /** Warren's own JFR events, each kept off in this stream (by name: they may not be registered yet). */
+    static final List<String> WARREN_EVENTS = List.of("dev.warren.Call", "dev.warren.ChannelClosed", "dev.warren.ConnectionLost", "dev.warren.Handle", "dev.warren.Publish", "dev.warren.Recovered", "dev.warren.Take");
+
     private final RecordingStream stream = new RecordingStream();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition flushed = lock.newCondition();
@@ -46,6 +49,11 @@ final class PinCounter implements AutoCloseable {
         stream.enable(PINNED).withThreshold(THRESHOLD).withoutStackTrace();
         stream.onEvent(PINNED, this::pinned);
         stream.enable(BenchMark.class);
+        // A recording turns on every event that is enabled by default, Warren's among them, and
+        // Warren then times every publish and call for JFR: the bench would measure that.
+        for (String warrenEvent : WARREN_EVENTS) {
+            stream.disable(warrenEvent);
+        }
         stream.onEvent(BenchMark.class.getAnnotation(jdk.jfr.Name.class).value(), this::marked);
         stream.onFlush(this::flushed);
         stream.startAsync();
