@@ -45,6 +45,20 @@ public abstract sealed class ClosedException extends WarrenException
         this.origin = cause;
     }
 
+    /**
+     * A copy of {@code original} for another caller: the same message, fields and cause, with
+     * this caller's stack trace. Cheaper than building the message again, which counts when a
+     * close wakes a million waiters.
+     */
+    ClosedException(ClosedException original) {
+        super(original.getMessage(), original.origin);
+        this.replyCode = original.replyCode;
+        this.replyText = original.replyText;
+        this.initiatedByBroker = original.initiatedByBroker;
+        this.failedMethod = original.failedMethod;
+        this.origin = original.origin;
+    }
+
     /** The cause as given to the constructor, read without {@code getCause()}'s monitor. */
     Throwable origin() {
         return origin;

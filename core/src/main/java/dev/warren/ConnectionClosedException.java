@@ -40,7 +40,11 @@ public final class ConnectionClosedException extends ClosedException {
 
     @Override
     public ConnectionClosedException forCaller() {
-        return new ConnectionClosedException(connectionName, replyCode(), replyText(), initiatedByBroker(),
-                failedMethod(), origin());
+        return new ConnectionClosedException(this);
+    }
+
+    private ConnectionClosedException(ConnectionClosedException original) {
+        super(original);
+        this.connectionName = original.connectionName;
     }
 }
