@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * connection, because amqp-client writes one frame at a time to the connection's socket anyway.
  *
  * <p>Channels with something to send queue up here; each turn writes at most
- * {@link #BURST} items of one channel, so a busy channel cannot starve the others.
+ * {@link #BURST} items of one channel, so a busy channel cannot starve the others. The socket
+ * is flushed when the writer runs out of work (see {@link BurstFlush}), not after every command.
  */
 public final class Writer {
     /** Items of one channel written per turn before the next channel's turn. */

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A snippet that declares its own variable of such a name shadows the field.
  */
 class ReadmeSnippetsTest {
-    private static final Pattern JAVA_BLOCK = Pattern.compile("(?m)^```java[ \\t]*\\n(.*?)^```[ \\t]*$",
+    /** A fenced block, at the start of a line or indented under a list item (group 1, stripped from each line). */
+    private static final Pattern JAVA_BLOCK = Pattern.compile("(?m)^([ \\t]*)```java[ \\t]*\\n(.*?)^\\1```[ \\t]*$",
             Pattern.DOTALL);
     private static final String HEADER = """
             import com.rabbitmq.client.*;
@@ -77,8 +78,11 @@ class ReadmeSnippetsTest {
         List<Snippet> out = new ArrayList<>();
         Matcher m = JAVA_BLOCK.matcher(markdown);
         while (m.find()) {
-            int line = (int) markdown.substring(0, m.start(1)).chars().filter(c -> c == '\n').count() + 1;
-            out.add(new Snippet(out.size() + 1, line, m.group(1)));
+            int line = (int) markdown.substring(0, m.start(2)).chars().filter(c -> c == '\n').count() + 1;
+            String indent = m.group(1);
+            out.add(new Snippet(out.size() + 1, line, m.group(2).lines()
+                    .map(l -> l.startsWith(indent) ? l.substring(indent.length()) : l)
+                    .collect(java.util.stream.Collectors.joining("\n", "", "\n"))));
         }
         return out;
     }
