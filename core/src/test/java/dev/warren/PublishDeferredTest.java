@@ -176,6 +176,33 @@ class PublishDeferredTest {
     }
 
     @Test
+    void aRefusedSecondAwaiterLeavesTheFirstOneItsPublishTimeout(RabbitBroker broker) throws Exception {
+        Duration timeout = Duration.ofMillis(500);
+        try (TcpProxy proxy = new TcpProxy(broker.uri());
+             BlockingConnection conn = Warren.connect(ConnectionOptions.of(proxy.uri(broker.uri()))
+                     .withPublishTimeout(timeout))) {
+            BlockingChannel ch = conn.openChannel();
+            ch.publishDeferred("amq.direct", unique("nowhere"), Message.of(new byte[10])).await();
+            proxy.pause();
+            DeferredConfirm c = ch.publishDeferred("amq.direct", unique("nowhere"), Message.of(new byte[10]));
+            CompletableFuture<Throwable> first = new CompletableFuture<>();
+            Thread awaiter = Thread.ofVirtual().start(() -> {
+                try {
+                    c.await();
+                    first.complete(null);
+                } catch (Throwable t) {
+                    first.complete(t);
+                }
+            });
+            TestSupport.awaitTrue(() -> awaiter.getState() == Thread.State.WAITING, Duration.ofSeconds(10));
+            assertThatThrownBy(c::await).isInstanceOf(IllegalStateException.class);
+            assertThat(first.get(10, TimeUnit.SECONDS)).as("the first awaiter still ends at the publish timeout")
+                    .isInstanceOf(PublishTimeoutException.class);
+            proxy.cut(); // closing through a frozen link would wait for amqp-client's own timeout
+        }
+    }
+
+    @Test
     void theConnectionsPublishTimeoutEndsADeferredConfirmThatNeverComes(RabbitBroker broker) throws Exception {
         Duration timeout = Duration.ofMillis(300);
         try (TcpProxy proxy = new TcpProxy(broker.uri())) {

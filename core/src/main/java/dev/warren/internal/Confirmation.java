@@ -15,6 +15,9 @@ import java.lang.invoke.VarHandle;
 final class Confirmation extends OneShot implements Outbound, DeferredConfirm {
     /** The outcome of an ack. */
     static final Object ACKED = new Object();
+    /** Orders confirmations with a deadline by {@link #order}, for a lock-free sorted set of them. */
+    static final java.util.Comparator<Confirmation> BY_ORDER = java.util.Comparator.comparingLong(c -> c.order);
+    private static final java.util.concurrent.atomic.AtomicLong ORDERS = new java.util.concurrent.atomic.AtomicLong();
 
     private static final int QUEUED = 0;
     private static final int WRITTEN = 1;
@@ -39,6 +42,8 @@ final class Confirmation extends OneShot implements Outbound, DeferredConfirm {
     final FailureListener onFailure;
     /** Told of the outcome, whatever it is, as it is set (an observed deferred publish), or null. */
     final Consumer<Object> onOutcome;
+    /** Unique among confirmations with a deadline (0 for those without): see {@link #BY_ORDER}. */
+    final long order;
     private volatile int phase;
     /** Its sequence number, set by the writer when it is written; 0 before. */
     long seq;
@@ -58,6 +63,7 @@ final class Confirmation extends OneShot implements Outbound, DeferredConfirm {
         this.mandatory = mandatory;
         this.onFailure = onFailure;
         this.onOutcome = onOutcome;
+        this.order = deadline == 0 ? 0 : ORDERS.incrementAndGet();
     }
 
     @Override

@@ -19,7 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,8 +50,12 @@ public final class Publisher {
     private final ConfirmTable unconfirmed;
     private final java.util.function.Consumer<Confirmation> onAck = this::acked;
     private final java.util.function.Consumer<Confirmation> onNack = this::nacked;
-    /** Publishes waiting for their confirm with a deadline, and the thread that ends them. */
-    private final Set<Confirmation> timed = ConcurrentHashMap.newKeySet();
+    /**
+     * Publishes waiting for their confirm with a deadline, and the thread that ends them. A
+     * skip list, not a hash set: a hash set's bins are {@code synchronized}, and publishers
+     * contending for one pinned their carriers on Java 21.
+     */
+    private final Set<Confirmation> timed = new ConcurrentSkipListSet<>(Confirmation.BY_ORDER);
     private final Timeouts timeouts;
     /** The sequence number of the next publish; written by the writer thread only. */
     private volatile long nextSeq = 1;
@@ -319,13 +323,17 @@ public final class Publisher {
      * thread keeps, or until {@code until} (0 for no limit of its own; null when it passed).
      */
     private Object awaitWithin(Confirmation c, long until) throws InterruptedException {
-        timed.add(c);
+        // Only the waiter that put it in takes it out: a second await of the same deferred
+        // confirm is refused, and must not leave the first one without its deadline.
+        boolean added = timed.add(c);
         try {
             timeouts.start();
             timeouts.register(c.deadline);
             return c.await(until);
         } finally {
-            timed.remove(c);
+            if (added) {
+                timed.remove(c);
+            }
         }
     }
 
