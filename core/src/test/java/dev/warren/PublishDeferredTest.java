@@ -11,7 +11,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,6 +23,29 @@ class PublishDeferredTest {
 
     private static String unique(String what) {
         return TestSupport.unique("deferred." + what);
+    }
+
+    /** An await of {@code c} on a virtual thread of its own, parked by the time this returns. */
+    private record Awaiter(Thread thread, CompletableFuture<Throwable> thrown) {
+        static Awaiter start(DeferredConfirm c) {
+            CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+            Thread t = Thread.ofVirtual().start(() -> {
+                try {
+                    c.await();
+                    thrown.complete(null);
+                } catch (Throwable x) {
+                    thrown.complete(x);
+                }
+            });
+            assertThat(TestSupport.awaitTrue(() -> t.getState() == Thread.State.WAITING, Duration.ofSeconds(10)))
+                    .as("the awaiter parked").isTrue();
+            return new Awaiter(t, thrown);
+        }
+
+        /** What its await threw (null when it returned), within 10 s. */
+        Throwable outcome() throws Exception {
+            return thrown.get(10, TimeUnit.SECONDS);
+        }
     }
 
     private static String transientQueue(BlockingChannel ch, String name) throws InterruptedException {
@@ -131,21 +153,9 @@ class PublishDeferredTest {
             String q = transientQueue(ch, "interrupted");
             proxy.pause();
             DeferredConfirm c = ch.publishDeferred("", q, Message.of(new byte[10]));
-            CountDownLatch waiting = new CountDownLatch(1);
-            CompletableFuture<Throwable> thrown = new CompletableFuture<>();
-            Thread awaiter = Thread.ofVirtual().start(() -> {
-                waiting.countDown();
-                try {
-                    c.await();
-                    thrown.complete(null);
-                } catch (Throwable t) {
-                    thrown.complete(t);
-                }
-            });
-            assertThat(waiting.await(10, TimeUnit.SECONDS)).isTrue();
-            TestSupport.awaitTrue(() -> awaiter.getState() == Thread.State.WAITING, Duration.ofSeconds(10));
-            awaiter.interrupt();
-            assertThat(thrown.get(10, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+            Awaiter awaiter = Awaiter.start(c);
+            awaiter.thread().interrupt();
+            assertThat(awaiter.outcome()).isInstanceOf(InterruptedException.class);
             proxy.resume();
             c.await();
             assertThat(ch.queueDeclarePassive(q).messageCount()).isEqualTo(1);
@@ -160,18 +170,11 @@ class PublishDeferredTest {
              BlockingChannel ch = conn.openChannel()) {
             proxy.pause();
             DeferredConfirm c = ch.publishDeferred("amq.direct", unique("nowhere"), Message.of(new byte[10]));
-            Thread first = Thread.ofVirtual().start(() -> {
-                try {
-                    c.await();
-                } catch (Exception e) {
-                    // Ends with the connection, below.
-                }
-            });
-            TestSupport.awaitTrue(() -> first.getState() == Thread.State.WAITING, Duration.ofSeconds(10));
+            Awaiter first = Awaiter.start(c);
             assertThatThrownBy(() -> c.await(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
             proxy.resume();
-            assertThat(first.join(Duration.ofSeconds(20))).isTrue();
-            assertThat(c.await(Duration.ZERO)).as("the first awaiter got the confirm").isTrue();
+            assertThat(first.outcome()).as("the first awaiter got the confirm").isNull();
+            assertThat(c.await(Duration.ZERO)).isTrue();
         }
     }
 
@@ -185,18 +188,9 @@ class PublishDeferredTest {
             ch.publishDeferred("amq.direct", unique("nowhere"), Message.of(new byte[10])).await();
             proxy.pause();
             DeferredConfirm c = ch.publishDeferred("amq.direct", unique("nowhere"), Message.of(new byte[10]));
-            CompletableFuture<Throwable> first = new CompletableFuture<>();
-            Thread awaiter = Thread.ofVirtual().start(() -> {
-                try {
-                    c.await();
-                    first.complete(null);
-                } catch (Throwable t) {
-                    first.complete(t);
-                }
-            });
-            TestSupport.awaitTrue(() -> awaiter.getState() == Thread.State.WAITING, Duration.ofSeconds(10));
+            Awaiter first = Awaiter.start(c);
             assertThatThrownBy(c::await).isInstanceOf(IllegalStateException.class);
-            assertThat(first.get(10, TimeUnit.SECONDS)).as("the first awaiter still ends at the publish timeout")
+            assertThat(first.outcome()).as("the first awaiter still ends at the publish timeout")
                     .isInstanceOf(PublishTimeoutException.class);
             proxy.cut(); // closing through a frozen link would wait for amqp-client's own timeout
         }

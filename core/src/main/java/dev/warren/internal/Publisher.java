@@ -52,7 +52,7 @@ public final class Publisher {
     private final java.util.function.Consumer<Confirmation> onNack = this::nacked;
     /**
      * Publishes waiting for their confirm with a deadline, and the thread that ends them. A
-     * skip list, not a hash set: a hash set's bins are {@code synchronized}, and publishers
+     * skip list, not a hash set: a hash set locks its bins with monitors, and publishers
      * contending for one pinned their carriers on Java 21.
      */
     private final Set<Confirmation> timed = new ConcurrentSkipListSet<>(Confirmation.BY_ORDER);
