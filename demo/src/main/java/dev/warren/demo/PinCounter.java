@@ -8,17 +8,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
+import dev.warren.testing.JfrMarks;
 
 /**
  * Counts {@code jdk.VirtualThreadPinned} events of at least {@link #THRESHOLD} (JFR's default
  * threshold) in this JVM, and tells how many fell in the runs of each row and side.
  *
  * <p>A JFR {@link RecordingStream} with that one event on, without stack traces, keeps only
- * each pin's start time; each run is bracketed by two {@link BenchMark}s, so pins are dated in
+ * each pin's start time; each run is bracketed by two {@link JfrMarks} marks, so pins are dated in
  * JFR's own clock. Other recordings in the JVM (a test's pinning check, publish-overhead's) may
  * lower the threshold; shorter pins are ignored here.
  */
@@ -36,26 +36,20 @@ final class PinCounter implements AutoCloseable {
     static final List<String> WARREN_EVENTS = List.of("dev.warren.Call", "dev.warren.ChannelClosed", "dev.warren.ConnectionLost", "dev.warren.Handle", "dev.warren.Publish", "dev.warren.Recovered", "dev.warren.Take");
 
     private final RecordingStream stream = new RecordingStream();
+    private final JfrMarks marks = new JfrMarks(stream);
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition flushed = lock.newCondition();
     // Guarded by lock.
     private final List<Instant> pins = new ArrayList<>();
-    private final Map<Long, Instant> seenMarks = new HashMap<>();
-    private final Map<Long, Instant> flushedMarks = new HashMap<>();
     private final List<Run> runs = new ArrayList<>();
-    private long nextMark;
 
     private PinCounter() {
         stream.enable(PINNED).withThreshold(THRESHOLD).withoutStackTrace();
         stream.onEvent(PINNED, this::pinned);
-        stream.enable(BenchMark.class);
         // A recording turns on every event that is enabled by default, Warren's among them, and
         // Warren then times every publish and call for JFR: the bench would measure that.
         for (String warrenEvent : WARREN_EVENTS) {
             stream.disable(warrenEvent);
         }
-        stream.onEvent(BenchMark.class.getAnnotation(jdk.jfr.Name.class).value(), this::marked);
-        stream.onFlush(this::flushed);
         stream.startAsync();
     }
 
@@ -66,11 +60,11 @@ final class PinCounter implements AutoCloseable {
 
     /** Runs {@code run} as a run of {@code side} of {@code row}, whose pins are then counted for it. */
     <T> T during(String row, Side side, Callable<T> run) throws Exception {
-        long from = mark();
+        long from = marks.mark();
         try {
             return run.call();
         } finally {
-            long to = mark();
+            long to = marks.mark();
             locked(() -> runs.add(new Run(row, side, from, to)));
         }
     }
@@ -82,20 +76,13 @@ final class PinCounter implements AutoCloseable {
      * @throws IllegalStateException when JFR delivers nothing for {@link #PATIENCE}
      */
     Map<String, Map<Side, Long>> counts() throws InterruptedException {
-        long last = mark();
-        long left = PATIENCE.toNanos();
+        marks.await(marks.mark(), PATIENCE);
         lock.lock();
         try {
-            while (!flushedMarks.containsKey(last)) {
-                if (left <= 0) {
-                    throw new IllegalStateException("JFR did not deliver bench mark " + last + " within " + PATIENCE);
-                }
-                left = flushed.awaitNanos(left);
-            }
             Map<String, Map<Side, Long>> counts = new HashMap<>();
             for (Run run : runs) {
-                Instant from = flushedMarks.get(run.fromMark());
-                Instant to = flushedMarks.get(run.toMark());
+                Instant from = marks.timeOf(run.fromMark());
+                Instant to = marks.timeOf(run.toMark());
                 long n = pins.stream().filter(p -> !p.isBefore(from) && p.isBefore(to)).count();
                 counts.computeIfAbsent(run.row(), k -> new EnumMap<>(Side.class)).merge(run.side(), n, Long::sum);
             }
@@ -105,33 +92,11 @@ final class PinCounter implements AutoCloseable {
         }
     }
 
-    /** Commits a mark now and returns its id. */
-    private long mark() {
-        long id = locked(() -> ++nextMark);
-        new BenchMark(id).commit();
-        return id;
-    }
-
     /** Keeps the start of a pin that lasted the threshold or more. */
     private void pinned(RecordedEvent e) {
         if (e.getDuration().compareTo(THRESHOLD) >= 0) {
             locked(() -> pins.add(e.getStartTime()));
         }
-    }
-
-    /** Notes a mark's time; it is trusted once the flush that brought it is over. */
-    private void marked(RecordedEvent e) {
-        locked(() -> seenMarks.put(e.getLong("id"), e.getStartTime()));
-    }
-
-    /** Trusts the marks of the flush just over: the pins of that flush have come through too. */
-    private void flushed() {
-        locked(() -> {
-            flushedMarks.putAll(seenMarks);
-            seenMarks.clear();
-            flushed.signalAll();
-            return null;
-        });
     }
 
     /** Runs {@code action} holding the lock and returns what it returns. */

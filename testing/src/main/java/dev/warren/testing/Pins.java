@@ -3,11 +3,7 @@ package dev.warren.testing;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import jdk.jfr.consumer.RecordedClass;
@@ -31,12 +27,9 @@ final class Pins {
     private static Pins instance;
 
     private final RecordingStream stream = new RecordingStream();
-    private final AtomicLong nextMark = new AtomicLong();
+    private final JfrMarks marks = new JfrMarks(stream);
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition flushed = lock.newCondition();
     private final List<Pin> pins = new ArrayList<>();
-    private final Map<Long, Instant> seenMarks = new HashMap<>();
-    private final Map<Long, Instant> flushedMarks = new HashMap<>();
     private long dropped;
 
     private Pins() {
@@ -52,9 +45,6 @@ final class Pins {
                 }
             });
         }
-        stream.enable(PinningMark.class);
-        stream.onEvent(PinningMark.class.getAnnotation(jdk.jfr.Name.class).value(), this::marked);
-        stream.onFlush(this::flushed);
         stream.startAsync();
     }
 
@@ -81,11 +71,9 @@ final class Pins {
         }
     }
 
-    /** Commits a mark now and returns its id. */
+    /** Commits a mark now and returns its id (see {@link JfrMarks}). */
     long mark() {
-        long id = nextMark.incrementAndGet();
-        new PinningMark(id).commit();
-        return id;
+        return marks.mark();
     }
 
     /**
@@ -96,32 +84,12 @@ final class Pins {
      *     20 s): a check that cannot see the pins must not pass
      */
     Instant await(long id) throws InterruptedException {
-        long left = FLUSH_LIMIT.toNanos();
-        lock.lock();
-        try {
-            Instant at;
-            while ((at = flushedMarks.get(id)) == null) {
-                if (left <= 0) {
-                    throw new IllegalStateException("JFR did not deliver pinning mark " + id + " within "
-                            + FLUSH_LIMIT.toSeconds() + " s");
-                }
-                left = flushed.awaitNanos(left);
-            }
-            return at;
-        } finally {
-            lock.unlock();
-        }
+        return marks.await(id, FLUSH_LIMIT);
     }
 
     /** The time of a mark that has come through, or null. */
     Instant timeOf(long id) {
-        lock.lock();
-        try {
-            Instant at = flushedMarks.get(id);
-            return at != null ? at : seenMarks.get(id);
-        } finally {
-            lock.unlock();
-        }
+        return marks.timeOf(id);
     }
 
     /** Every pin that has come through so far (a copy). */
@@ -187,26 +155,6 @@ final class Pins {
             } else {
                 dropped++;
             }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void marked(RecordedEvent e) {
-        lock.lock();
-        try {
-            seenMarks.put(e.getLong("id"), e.getStartTime());
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void flushed() {
-        lock.lock();
-        try {
-            flushedMarks.putAll(seenMarks);
-            seenMarks.clear();
-            flushed.signalAll();
         } finally {
             lock.unlock();
         }
