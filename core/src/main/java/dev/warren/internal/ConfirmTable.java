@@ -23,6 +23,8 @@ final class ConfirmTable {
     private final ConcurrentSkipListMap<Long, Confirmation> overflow = new ConcurrentSkipListMap<>();
     /** No message below this sequence number is in the table; advanced by the reader thread. */
     private long lowest = 1;
+    /** The highest sequence number put: a confirm beyond it is for nothing that was sent. */
+    private volatile long highest;
 
     ConfirmTable(int maxUnconfirmed) {
         // At least twice the bound, so that in-order confirms never collide; larger bounds share
@@ -37,6 +39,20 @@ final class ConfirmTable {
         if (!ring.compareAndSet(index(seq), null, c)) {
             overflow.put(seq, c);
         }
+        highest = Math.max(highest, seq);
+    }
+
+    /**
+     * The highest sequence number put, 0 before the first. A message is put before it is
+     * written, so a confirm the broker sends for what was written is never above it.
+     */
+    long highest() {
+        return highest;
+    }
+
+    /** No message below this sequence number is in the table (for tests). */
+    long lowest() {
+        return lowest;
     }
 
     /** The message with this sequence number, left in the table; null if there is none. */
@@ -75,30 +91,55 @@ final class ConfirmTable {
         return ring.compareAndSet(index(seq), c, null) || overflow.remove(seq, c);
     }
 
-    /** On the reader thread: takes out every message up to {@code tag} (a multiple confirm). */
+    /**
+     * On the reader thread: takes out every message up to {@code tag} (a multiple confirm),
+     * clamped to the highest sequence number put. It looks at each ring slot at most once and at
+     * the side map's entries up to the tag only, so its cost is bounded by what is in flight
+     * whatever tag the broker sends (a tag of 2^40 would otherwise be 10^12 lookups on the
+     * reader thread).
+     */
     void removeUpTo(long tag, Consumer<Confirmation> each) {
-        for (long s = lowest; s <= tag; s++) {
-            Confirmation c = remove(s);
-            if (c != null) {
+        long upTo = Math.min(tag, highest);
+        if (upTo < lowest) {
+            return;
+        }
+        // Every message in the ring is at or above `lowest`, one per slot, so the slots of
+        // lowest..upTo (all of them, once, when the span is wider than the ring) hold every one
+        // that this confirm settles.
+        long end = upTo - lowest >= ring.length() ? lowest + ring.length() - 1 : upTo;
+        for (long s = lowest; s <= end; s++) {
+            int i = index(s);
+            Confirmation c = ring.get(i);
+            if (c != null && c.seq <= upTo && ring.compareAndSet(i, c, null)) {
                 each.accept(c);
             }
         }
         // Nothing below `lowest` is put, so this finds nothing the loop left; it stays cheap
         // (the first key) however many messages beyond the ring are in flight.
         Map.Entry<Long, Confirmation> e;
-        while ((e = overflow.firstEntry()) != null && e.getKey() <= tag) {
+        while ((e = overflow.firstEntry()) != null && e.getKey() <= upTo) {
             if (overflow.remove(e.getKey(), e.getValue())) {
                 each.accept(e.getValue());
             }
         }
-        lowest = Math.max(lowest, tag + 1);
+        lowest = upTo + 1;
     }
 
-    /** On the reader thread: takes out one message (a single confirm). */
+    /**
+     * On the reader thread: takes out one message (a single confirm). {@code lowest} moves past
+     * every number already settled, so that out-of-order single confirms do not leave it behind
+     * and make each scan of {@link #oldestMatching} cost the whole span since.
+     */
     Confirmation removeOne(long tag) {
+        if (tag > highest) {
+            return null;
+        }
         Confirmation c = remove(tag);
         if (tag == lowest) {
-            lowest++;
+            long top = highest;
+            do {
+                lowest++;
+            } while (lowest <= top && get(lowest) == null);
         }
         return c;
     }

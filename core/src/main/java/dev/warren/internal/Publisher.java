@@ -449,6 +449,13 @@ public final class Publisher {
      * them, so that a publisher that returns never sees its own message still counted.
      */
     private void settle(long tag, boolean multiple, boolean ack) {
+        long sent = unconfirmed.highest();
+        if (tag < 1 || tag > sent) {
+            ProtocolViolation.closeConnection(ctx, "basic." + (ack ? "ack" : "nack"),
+                    "the broker confirmed delivery tag " + tag + (multiple ? " (multiple)" : "")
+                            + " on channel " + ctx.number() + ", but the last message sent there has tag " + sent);
+            return;
+        }
         if (multiple) {
             unconfirmed.removeUpTo(tag, ack ? onAck : onNack);
         } else {

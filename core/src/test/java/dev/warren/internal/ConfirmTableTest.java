@@ -106,4 +106,65 @@ class ConfirmTableTest {
         t.drain(drained::add);
         assertThat(drained).containsExactly(b);
     }
+
+    /** A multiple confirm for Long.MAX_VALUE: the loop up to the tag overflowed and never ended. */
+    @Test
+    @Timeout(value = 5, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void multipleConfirmWithAHugeTagEndsAndTakesOnlyWhatIsThere() {
+        ConfirmTable t = new ConfirmTable(64);
+        for (long s = 1; s <= 10; s++) {
+            t.put(s, message());
+        }
+        List<Confirmation> taken = new ArrayList<>();
+        t.removeUpTo(Long.MAX_VALUE, taken::add);
+        assertThat(taken).hasSize(10);
+        assertThat(t.lowest()).isEqualTo(11);
+    }
+
+    /** A tag beyond the last one put must not push the table past the messages put later. */
+    @Test
+    void confirmBeyondTheLastMessagePutDoesNotStrandLaterOnes() {
+        ConfirmTable t = new ConfirmTable(64);
+        t.put(1, message());
+        t.removeUpTo(100, c -> { });
+        Confirmation two = message();
+        Confirmation three = message();
+        t.put(2, two);
+        t.put(3, three);
+        List<Confirmation> taken = new ArrayList<>();
+        t.removeUpTo(3, taken::add);
+        assertThat(taken).containsExactly(two, three);
+        assertThat(t.removeOne(4)).isNull();
+        assertThat(t.lowest()).isEqualTo(4);
+    }
+
+    /** A span wider than the ring: each slot is looked at once, every message up to the tag taken. */
+    @Test
+    void multipleConfirmWiderThanTheRingTakesEachMessageOnce() {
+        ConfirmTable t = new ConfirmTable(64); // 128 slots
+        for (long s = 1; s <= 1000; s++) {
+            t.put(s, message());
+        }
+        List<Confirmation> taken = new ArrayList<>();
+        t.removeUpTo(700, taken::add);
+        assertThat(taken).hasSize(700).doesNotHaveDuplicates().allMatch(c -> c.seq <= 700);
+        List<Confirmation> rest = new ArrayList<>();
+        t.drain(rest::add);
+        assertThat(rest).hasSize(300).allMatch(c -> c.seq > 700);
+    }
+
+    /** Out-of-order single confirms: once the oldest is confirmed, lowest moves past all settled ones. */
+    @Test
+    void outOfOrderSingleConfirmsDoNotLeaveLowestBehind() {
+        ConfirmTable t = new ConfirmTable(2000);
+        for (long s = 1; s <= 1000; s++) {
+            t.put(s, message());
+        }
+        for (long s = 1000; s >= 2; s--) {
+            t.removeOne(s);
+        }
+        assertThat(t.lowest()).isEqualTo(1);
+        t.removeOne(1);
+        assertThat(t.lowest()).isEqualTo(1001);
+    }
 }
