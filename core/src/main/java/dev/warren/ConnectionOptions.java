@@ -1,5 +1,6 @@
 package dev.warren;
 
+import com.rabbitmq.client.MetricsCollector;
 import com.rabbitmq.client.impl.CredentialsProvider;
 import com.rabbitmq.client.impl.CredentialsRefreshService;
 import java.time.Duration;
@@ -550,6 +551,75 @@ public final class ConnectionOptions implements Cloneable {
      */
     public CredentialsProvider credentials() {
         return credentials;
+    }
+
+    // Inbound limit and amqp-client's metrics (issue 27)
+
+    /**
+     * The largest message body {@link #withMaxInboundMessageBodySize} allows by default:
+     * amqp-client's 64 MiB. RabbitMQ 4.x refuses publishes over 16 MiB unless its
+     * {@code max_message_size} is raised (3.x allowed 128 MiB), so a 4.x broker with its
+     * defaults never sends more than this.
+     */
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE = 64 << 20;
+
+    private int maxInboundMessageBodySize = DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE;
+    private MetricsCollector metricsCollector;
+
+    /**
+     * Sets the largest message body this connection accepts from the broker (amqp-client's
+     * {@code setMaxInboundMessageBodySize}): a delivery whose header announces a larger body
+     * closes the connection (a {@link ConnectionClosedException} whose text says the body was too
+     * large) before any of it is buffered, so a broker cannot make Warren allocate more. Match it
+     * to the broker's {@code max_message_size}: 16 MiB by default on RabbitMQ 4.x, where
+     * {@code 16 << 20} is the natural value.
+     *
+     * @param bytes the largest body accepted, in bytes
+     * @return a copy with that limit
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
+    public ConnectionOptions withMaxInboundMessageBodySize(int bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("maxInboundMessageBodySize must be positive, not " + bytes);
+        }
+        ConnectionOptions c = copy();
+        c.maxInboundMessageBodySize = bytes;
+        return c;
+    }
+
+    /**
+     * The largest message body accepted from the broker.
+     *
+     * @return the limit in bytes, {@link #DEFAULT_MAX_INBOUND_MESSAGE_BODY_SIZE} unless set
+     */
+    public int maxInboundMessageBodySize() {
+        return maxInboundMessageBodySize;
+    }
+
+    /**
+     * Hands amqp-client's own metrics collector to the connection (its
+     * {@code ConnectionFactory.setMetricsCollector}), e.g. {@code MicrometerMetricsCollector},
+     * whose {@code rabbitmq.*} meters (connections, channels, published, consumed, acknowledged)
+     * are what Spring Boot's dashboards chart. It sees the connection below Warren and runs on
+     * amqp-client's threads; it is shared, not closed by Warren.
+     *
+     * @param collector amqp-client's metrics collector
+     * @return a copy that uses it
+     * @throws NullPointerException if {@code collector} is null
+     */
+    public ConnectionOptions withMetricsCollector(MetricsCollector collector) {
+        ConnectionOptions c = copy();
+        c.metricsCollector = Objects.requireNonNull(collector, "collector");
+        return c;
+    }
+
+    /**
+     * amqp-client's metrics collector, or null.
+     *
+     * @return the collector given with {@link #withMetricsCollector}, or null if none was given
+     */
+    public MetricsCollector metricsCollector() {
+        return metricsCollector;
     }
 
     /**

@@ -23,13 +23,23 @@ import java.util.function.BiConsumer;
  * what lets amqp-client's reader thread hand deliveries over without ever waiting.
  *
  * <p>With {@linkplain #withAutoAck(boolean) auto-ack} (or prefetch 0, no limit) the broker does
- * no flow control at all: it sends as fast as it can, and the buffer grows without bound when
- * the application takes more slowly than messages arrive. Use it only for consumers that keep
- * up, or for small queues (for example replies).
+ * no flow control at all: it sends as fast as it can. The buffer then holds at most
+ * {@link #UNLIMITED_BUFFER_BOUND} deliveries; one more aborts the channel (the subscription's
+ * takers get a {@link ChannelClosedException} that says so, and with auto-ack what was buffered
+ * is lost). Use it only for consumers that keep up, or for small queues (for example replies).
+ * A broker that sends more than the prefetch with manual acknowledgement (one that ignores
+ * basic.qos) aborts the channel the same way: amqp-client's reader thread cannot wait, so there
+ * is no back-pressure to give but the close.
  */
 public final class ConsumeOptions {
     /** The prefetch of {@link #defaults()}: enough to keep a consumer busy, small enough to share. */
     public static final int DEFAULT_PREFETCH = 250;
+    /**
+     * The most deliveries a subscription buffers without a prefetch to bound it (auto-ack, or
+     * prefetch 0): 10,000, a few seconds of a fast queue, a bound on the memory a broker that
+     * sends faster than the application takes can make Warren hold.
+     */
+    public static final int UNLIMITED_BUFFER_BOUND = 10_000;
 
     private static final ConsumeOptions DEFAULTS = new ConsumeOptions(DEFAULT_PREFETCH, false, false, "", Map.of(),
             null);

@@ -88,6 +88,11 @@ public final class Connector {
         f.setSharedExecutor(InlineDispatch.INSTANCE);
         // A reply that does not match the method in flight is dropped, not handed to it.
         f.setChannelShouldCheckRpcResponseType(true);
+        // A delivery's announced body size is checked before it is buffered.
+        f.setMaxInboundMessageBodySize(options.maxInboundMessageBodySize());
+        if (options.metricsCollector() != null) {
+            f.setMetricsCollector(options.metricsCollector());
+        }
         // Last, so that it wraps whatever socket configuration (TLS host checks) was set up.
         LinkWatch watch = new LinkWatch(f.getSocketConfigurator(), writer);
         f.setSocketConfigurator(watch);

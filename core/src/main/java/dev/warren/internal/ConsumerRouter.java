@@ -4,8 +4,10 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Consumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +25,17 @@ import org.slf4j.LoggerFactory;
 final class ConsumerRouter implements Consumer {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerRouter.class);
     private static final AtomicLong TAGS = new AtomicLong();
+    /** At most this many unknown consumer tags are logged per channel; the rest are only counted. */
+    static final int LOGGED_TAGS = 64;
 
     private final ConcurrentHashMap<String, Consumer> consumers = new ConcurrentHashMap<>();
+    /**
+     * Consumer tags already logged as unknown: a broker (or a consumer cancelled while deliveries
+     * were in flight) may send many deliveries for one, and each would log again. Bounded, since
+     * the tags are the broker's to choose.
+     */
+    private final Set<String> unknownTags = ConcurrentHashMap.newKeySet();
+    private final LongAdder unknownDeliveries = new LongAdder();
     private final ChannelContext ctx;
 
     ConsumerRouter(ChannelContext ctx) {
@@ -60,9 +71,23 @@ final class ConsumerRouter implements Consumer {
         if (c != null) {
             c.handleDelivery(tag, envelope, properties, body);
         } else {
-            LOG.warn("channel {}: a delivery for consumer tag '{}', which has no consumer; left to the broker to"
-                    + " requeue when the channel closes", ctx.number(), tag);
+            unknown(tag);
         }
+    }
+
+    /** Counts a delivery for a tag with no consumer; logs the first one of each tag (up to {@link #LOGGED_TAGS}). */
+    private void unknown(String tag) {
+        unknownDeliveries.increment();
+        if (unknownTags.size() < LOGGED_TAGS && unknownTags.add(tag)) {
+            LOG.warn("channel {}: a delivery for consumer tag '{}', which has no consumer; left to the broker to"
+                    + " requeue when the channel closes (further deliveries for it are counted, not logged)",
+                    ctx.number(), tag);
+        }
+    }
+
+    /** Deliveries that came for a consumer tag with no consumer on this channel. */
+    long unknownDeliveries() {
+        return unknownDeliveries.sum();
     }
 
     @Override

@@ -33,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * <p>The buffer is an intrusive linked queue of {@link InboundDelivery} nodes: the dispatch
  * thread appends with one atomic swap and never waits, takers remove with a CAS, so a hand-off
  * needs no lock and no allocation besides the delivery. It is unbounded as a data structure;
- * with manual ack the broker's prefetch bounds it.
+ * what bounds it is counted: the prefetch with manual ack, else
+ * {@link ConsumeOptions#UNLIMITED_BUFFER_BOUND}. A delivery beyond the bound (a broker that
+ * ignores qos, or a consumer without flow control that falls behind) aborts the channel: the
+ * reader thread cannot wait, and a buffer the broker could grow at will is not one.
  *
  * <p>Takers that find it empty push a small {@link Waiter} on a lock-free stack and park. The
  * reader thread wakes one waiter per delivery, and only when the stack is not empty (one
@@ -90,6 +93,10 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     private final String consumerTag;
     /** {@link ConsumeOptions#onDropped()}: null for the default warning. */
     private final BiConsumer<Delivery, Throwable> onDropped;
+    /** The most deliveries the buffer may hold, and how many it holds. */
+    private final int bound;
+    private final boolean flowControlled;
+    private final java.util.concurrent.atomic.AtomicInteger buffered = new java.util.concurrent.atomic.AtomicInteger();
 
     SubscriptionImpl(Consumers owner, ChannelContext ctx, Scope scope, String queue, ConsumeOptions options,
             String consumerTag) {
@@ -101,6 +108,8 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         this.autoAck = options.autoAck();
         this.consumerTag = consumerTag;
         this.onDropped = options.onDropped();
+        this.flowControlled = !autoAck && options.prefetch() > 0;
+        this.bound = flowControlled ? options.prefetch() : ConsumeOptions.UNLIMITED_BUFFER_BOUND;
         InboundDelivery dummy = InboundDelivery.sentinel();
         this.head = dummy;
         this.tail = dummy;
@@ -115,6 +124,10 @@ public final class SubscriptionImpl implements Subscription, Consumer {
 
     @Override
     public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        if (buffered.incrementAndGet() > bound) {
+            overflowed();
+            return;
+        }
         InboundDelivery d = new InboundDelivery(ctx, envelope, properties, body, autoAck);
         InboundDelivery prev = (InboundDelivery) TAIL.getAndSet(this, d);
         prev.setNext(d);
@@ -150,6 +163,21 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     @Override
     public void handleRecoverOk(String tag) {
         // basic.recover is not used by Warren.
+    }
+
+    /**
+     * A delivery beyond the bound: the channel is aborted (unacknowledged deliveries go back to
+     * the queue; with auto-ack, what was buffered is lost, as it would be on any close).
+     */
+    private void overflowed() {
+        if (ctx.closedCause() != null) {
+            return;
+        }
+        String why = flowControlled
+                ? "the broker sent more than the prefetch of " + bound + " unacknowledged deliveries"
+                : "auto-ack or prefetch 0: the broker does no flow control, and the application took too slowly";
+        ctx.abort("the subscription to '" + queue + "' has " + bound + " deliveries buffered, its bound (" + why
+                + ")", "basic.deliver", null);
     }
 
     /** From the channel's close hook: ends the subscription with the close. Never blocks. */
@@ -363,6 +391,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 return null;
             }
             if (HEAD.compareAndSet(this, h, n)) {
+                buffered.decrementAndGet();
                 // The old head links to itself, as in LinkedBlockingQueue: a delivery the
                 // application keeps must not keep every later one reachable.
                 h.setNext(h);
