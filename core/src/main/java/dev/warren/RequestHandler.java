@@ -15,8 +15,10 @@ import java.util.Optional;
  * <h2>Failures</h2>
  * By default ({@link ServeOptions#withErrorReplies(boolean)} true) an exception from the handler
  * (or a null reply) is answered with an <em>error reply</em>: its header {@value #ERROR_HEADER}
- * holds the exception's class name and message ({@code "java.lang.IllegalStateException: out of
- * stock"}), its body the same text in UTF-8, and the request is acked. Callers test for it with
+ * holds the exception's class name ({@code "java.lang.IllegalStateException"}; with
+ * {@link ServeOptions#withErrorDetails(boolean)} also its message, {@code
+ * "java.lang.IllegalStateException: out of stock"}), its body the same text in UTF-8, and the
+ * request is acked. Callers test for it with
  * {@link #errorOf(Delivery)}. With error replies off, the request is nacked without requeue
  * (dead-lettered if its queue has a dead-letter exchange) and the caller times out. An
  * {@link InterruptedException} (the handler was cancelled) always requeues the request and sends
@@ -26,8 +28,9 @@ import java.util.Optional;
 public interface RequestHandler {
 
     /**
-     * The header of an error reply: the failed handler's exception class name, then
-     * {@code ": "} and its message if it has one, cut to at most 1000 characters.
+     * The header of an error reply: the failed handler's exception class name, then (with
+     * {@link ServeOptions#withErrorDetails(boolean)}) {@code ": "} and its message if it has
+     * one, cut to at most 1000 characters.
      */
     String ERROR_HEADER = "x-warren-error";
 

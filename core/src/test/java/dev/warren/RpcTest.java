@@ -249,20 +249,55 @@ class RpcTest {
         assertThat(client.pendingCallCount()).isZero();
     }
 
-    @Test
-    void throwingHandlerAnswersWithTheDocumentedErrorReply() throws Exception {
+    private Delivery callAFailingHandler(ServeOptions options) throws Exception {
         String q = queue("failing");
         server.fork(() -> {
-            server.serve(q, req -> {
-                throw new IllegalStateException("out of stock");
+            server.serve(q, options, req -> {
+                throw new IllegalStateException("cannot reach jdbc:postgresql://db/app?password=s3cret");
             });
             return null;
         });
-        Delivery reply = client.call("", q, Message.text("order"), LONG);
-        String expected = "java.lang.IllegalStateException: out of stock";
+        return client.call("", q, Message.text("order"), LONG);
+    }
+
+    /** Before: the reply carried the exception's message, password and all, to any requester. */
+    @Test
+    void throwingHandlerAnswersWithTheExceptionClassOnlyByDefault() throws Exception {
+        Delivery reply = callAFailingHandler(ServeOptions.defaults());
+        String expected = "java.lang.IllegalStateException";
         assertThat(RequestHandler.errorOf(reply)).contains(expected);
         assertThat(reply.properties().getHeaders().get(RequestHandler.ERROR_HEADER).toString()).isEqualTo(expected);
+        assertThat(reply.bodyAsString()).isEqualTo(expected).doesNotContain("s3cret");
+    }
+
+    @Test
+    void throwingHandlerAnswersWithItsMessageWhenErrorDetailsAreOn() throws Exception {
+        Delivery reply = callAFailingHandler(ServeOptions.defaults().withErrorDetails(true));
+        String expected = "java.lang.IllegalStateException: cannot reach jdbc:postgresql://db/app?password=s3cret";
+        assertThat(RequestHandler.errorOf(reply)).contains(expected);
         assertThat(reply.bodyAsString()).isEqualTo(expected);
+    }
+
+    /** Before: the server answered into whatever queue the request named. */
+    @Test
+    void requestWhoseReplyToIsRefusedIsNotHandledNorAnswered() throws Exception {
+        String q = queue("reply-to");
+        String victim = queue("victim");
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        server.fork(() -> {
+            server.serve(q, ServeOptions.defaults().withConcurrency(1)
+                    .withReplyTo(r -> r.startsWith("amq.rabbitmq.reply-to")), req -> {
+                handled.incrementAndGet();
+                return Message.text("re:" + req.bodyAsString());
+            });
+            return null;
+        });
+        client.publish("", q, Message.text("forged").withReplyTo(victim));
+        // One handler at a time: the forged request is done with before the call behind it is handled.
+        Delivery reply = client.call("", q, Message.text("fine"), LONG);
+        assertThat(reply.bodyAsString()).isEqualTo("re:fine");
+        assertThat(handled).hasValue(1);
+        assertThat(client.get(victim)).isEmpty();
     }
 
     @Test

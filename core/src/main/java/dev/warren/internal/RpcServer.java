@@ -31,8 +31,7 @@ public final class RpcServer {
         Objects.requireNonNull(requests, "requests");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(handler, "handler");
-        boolean errorReplies = options.errorReplies();
-        DeliveryHandler answering = d -> answer(publisher, d, handler, errorReplies);
+        DeliveryHandler answering = d -> answer(publisher, d, handler, options);
         if (requests instanceof SubscriptionImpl own) {
             own.handle(options.concurrency(), answering, false, true);
         } else {
@@ -40,7 +39,7 @@ public final class RpcServer {
         }
     }
 
-    private static void answer(Publisher publisher, Delivery request, RequestHandler handler, boolean errorReplies)
+    private static void answer(Publisher publisher, Delivery request, RequestHandler handler, ServeOptions options)
             throws Exception {
         AMQP.BasicProperties rp = request.properties();
         String replyTo = rp.getReplyTo();
@@ -49,6 +48,11 @@ public final class RpcServer {
             LOG.warn("request {} on queue '{}' has no reply-to; acked and dropped", request,
                     request.envelope().getRoutingKey());
             return;
+        }
+        if (!options.replyTo().test(replyTo)) {
+            // Thrown, so that handle() nacks it without requeue: the handler does not run for it.
+            throw new IllegalArgumentException("request " + request + " on queue '" + request.envelope().getRoutingKey()
+                    + "' names reply-to '" + replyTo + "', which ServeOptions.withReplyTo does not allow; not handled");
         }
         Message reply;
         try {
@@ -59,11 +63,11 @@ public final class RpcServer {
         } catch (InterruptedException | ClosedException e) {
             throw e; // Cancelled, or the channel closed: not the request's fault, so no error reply.
         } catch (Exception e) {
-            if (!errorReplies) {
+            if (!options.errorReplies()) {
                 throw e;
             }
             LOG.debug("request handler failed on {}; sending an error reply", request, e);
-            reply = errorReply(e);
+            reply = errorReply(e, options.errorDetails());
         }
         String correlationId = rp.getCorrelationId();
         AMQP.BasicProperties props = correlationId == null ? reply.properties()
@@ -71,8 +75,9 @@ public final class RpcServer {
         publisher.publish("", replyTo, props, reply.body(), reply.mandatory(), publisher.defaultTimeout());
     }
 
-    static Message errorReply(Exception e) {
-        String m = e.getMessage();
+    /** The error reply for {@code e}: its class name, and its message only with {@code details}. */
+    static Message errorReply(Exception e, boolean details) {
+        String m = details ? e.getMessage() : null;
         String text = m == null ? e.getClass().getName() : e.getClass().getName() + ": " + m;
         if (text.length() > MAX_ERROR_CHARS) {
             text = text.substring(0, MAX_ERROR_CHARS);
