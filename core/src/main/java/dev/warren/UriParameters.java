@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.BiFunction;
-import java.util.regex.Pattern;
 
 /**
  * What {@link ConnectionOptions#of(String)} reads from the URI beyond what amqp-client does: its
@@ -16,15 +15,54 @@ import java.util.regex.Pattern;
  * overrides them. Other parameters are ignored, as amqp-client ignores them.
  */
 final class UriParameters {
-    /** From "scheme://user:" to the last '@': a password may hold '/', '@' and '%' unescaped. */
-    private static final Pattern PASSWORD = Pattern.compile("(://[^:/@]*:).*@");
     private static final String EXPECTED = "expected amqp://user:password@host:port/vhost or amqps://...";
 
     private UriParameters() {}
 
-    /** The URI with its password replaced by {@code ***}. */
+    /**
+     * The URI with its password replaced by {@code ***}: Warren's one redaction. Everything from
+     * the user name's ':' (or, with no ':' there, from the start of the user info: a token may be
+     * the user name) to the <em>last</em> '@' is hidden, because a password may hold '/', '@' and
+     * '%' unescaped and so no parse can say where it ends. It works on indexes, not a pattern, so
+     * a line break in the password, a single slash after the scheme ({@code amqp:/u:pw@h}) or an
+     * '@' in the path or query hides more, never less.
+     */
     static String redact(String uri) {
-        return PASSWORD.matcher(uri).replaceFirst("$1***@");
+        int colon = uri.indexOf(':');
+        if (colon < 0) {
+            return uri;
+        }
+        int start = colon + 1;
+        while (start < uri.length() && uri.charAt(start) == '/') {
+            start++;
+        }
+        int at = uri.lastIndexOf('@');
+        if (at < start) {
+            return uri;
+        }
+        int userEnd = uri.indexOf(':', start);
+        String user = userEnd >= 0 && userEnd < at ? uri.substring(start, userEnd) + ":" : "";
+        return uri.substring(0, start) + user + "***" + uri.substring(at);
+    }
+
+    /**
+     * Refuses a URI whose '@' is not the end of its parsed user info: {@code
+     * amqp://svc:1234/abcd@rabbit} parses as host {@code svc}, port 1234 and vhost {@code
+     * abcd@rabbit}, so a password of digits, then '/', would be shown in every error and sent
+     * nowhere. The message shows the URI redacted (none of such a password).
+     */
+    private static void requireUnambiguous(String uri, URI parsed) {
+        int at = uri.lastIndexOf('@');
+        if (at < 0 || parsed.getHost() == null) {
+            return; // no '@', or no host[:port] at all: malformed, and reported so when connecting
+        }
+        String userInfo = parsed.getRawUserInfo();
+        int authority = uri.indexOf("://") + 3;
+        if (userInfo == null || at != authority + userInfo.length()) {
+            throw new IllegalArgumentException("ambiguous AMQP URI " + redact(uri) + ": it has an '@' after the host"
+                    + " (in the port, path or query), so a password holding '/' would be read as host, port and vhost;"
+                    + " percent-encode '/' and '@' in the user info and the vhost (%2F, %40)");
+        }
     }
 
     static ConnectionOptions apply(ConnectionOptions options) {
@@ -35,7 +73,9 @@ final class UriParameters {
         }
         String query;
         try {
-            query = new URI(uri).getRawQuery();
+            URI parsed = new URI(uri);
+            requireUnambiguous(uri, parsed);
+            query = parsed.getRawQuery();
         } catch (URISyntaxException e) {
             return options; // reported when connecting, with the rest of what is wrong with it
         }

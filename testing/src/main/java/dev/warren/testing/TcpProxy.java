@@ -83,7 +83,8 @@ public final class TcpProxy implements AutoCloseable {
             return new URI(u.getScheme(), u.getRawUserInfo() == null ? null : u.getUserInfo(), "127.0.0.1", port(),
                     u.getPath(), u.getQuery(), null).toString();
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("cannot point " + RabbitBroker.redact(brokerUri) + " at the proxy", e);
+            // Neither the URI nor the exception, whose message quotes it: it may hold a password.
+            throw new IllegalArgumentException("cannot point the broker URI at the proxy: " + e.getReason());
         }
     }
 
