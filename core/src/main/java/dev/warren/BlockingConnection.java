@@ -8,6 +8,7 @@ import dev.warren.internal.BlockedGate;
 import dev.warren.internal.CloseListeners;
 import dev.warren.internal.Closes;
 import dev.warren.internal.Connector;
+import dev.warren.internal.InsecureTls;
 import dev.warren.internal.Offload;
 import dev.warren.internal.Telemetry;
 import dev.warren.internal.Writer;
@@ -46,12 +47,14 @@ public final class BlockingConnection implements AutoCloseable {
     private final Telemetry telemetry;
     private final Gauges gauges;
     private final AtomicBoolean closeReported = new AtomicBoolean();
+    /** Numbers unnamed connections in JFR events. */
+    private static final AtomicLong UNNAMED = new AtomicLong();
 
     BlockingConnection(Connection raw, ConnectionOptions options, Writer writer) {
         this.raw = raw;
         this.options = options;
         this.writer = writer;
-        this.telemetry = Telemetry.of(options.observer(), options.connectionName());
+        this.telemetry = Telemetry.of(options.observer(), jfrName(raw, options), InsecureTls.of(options));
         this.gauges = new Gauges(this, channels);
         telemetry.connectionOpened(gauges);
         raw.addBlockedListener(new BlockedListener() {
@@ -69,6 +72,15 @@ public final class BlockingConnection implements AutoCloseable {
         if (!raw.isOpen() && raw.getCloseReason() != null) {
             onShutdown(raw.getCloseReason());
         }
+    }
+
+    /** The connection's name, or for an unnamed one a name its JFR events can be told apart by. */
+    private static String jfrName(Connection raw, ConnectionOptions options) {
+        if (options.connectionName() != null) {
+            return options.connectionName();
+        }
+        java.net.InetAddress a = raw.getAddress();
+        return "unnamed-" + UNNAMED.incrementAndGet() + (a == null ? "" : " to " + a.getHostAddress() + ":" + raw.getPort());
     }
 
     private void onShutdown(ShutdownSignalException s) {

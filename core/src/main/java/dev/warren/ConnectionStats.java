@@ -49,4 +49,15 @@ public interface ConnectionStats {
      * @return the number of parked takers
      */
     int parkedInTake();
+
+    /**
+     * Whether this connection skips verifying the broker's certificate and host name
+     * ({@code TlsOptions.trustingAnyCertificateInsecurely()}): an observer can flag such a
+     * connection on a dashboard; Warren also warns when it opens and marks it in its JFR events.
+     *
+     * @return true for a TLS connection that does not verify the broker, false otherwise
+     */
+    default boolean tlsUnverified() {
+        return false;
+    }
 }

@@ -44,6 +44,11 @@ final class Gauges implements ConnectionStats {
         return sum(ChannelParts::parkedInTake);
     }
 
+    @Override
+    public boolean tlsUnverified() {
+        return dev.warren.internal.InsecureTls.of(connection.options());
+    }
+
     /** The sum over the open channels; 0 once the connection is closed. */
     private int sum(ToIntFunction<ChannelParts> each) {
         if (!connection.isOpen()) {

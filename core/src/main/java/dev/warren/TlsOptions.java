@@ -93,8 +93,10 @@ public final class TlsOptions {
     /**
      * Turns off every check of the broker's identity: any certificate, from anyone, for any host,
      * expired or not, is accepted. Anyone on the network path can then read and change the
-     * traffic, credentials included. For a throw-away test setup only; the first connection
-     * that uses it logs a warning.
+     * traffic, credentials included. For a throw-away test setup only: every connection that
+     * uses it logs a warning with its name (through {@link System.Logger} when no SLF4J provider
+     * is bound), its JFR events name it with {@code [TLS UNVERIFIED]}, and its
+     * {@link ConnectionStats#tlsUnverified()} is true for the observer.
      *
      * @return options that encrypt without authenticating the broker
      */

@@ -233,9 +233,19 @@ class TlsTest {
 
     @Test
     void turningVerificationOffIsLoudAndConnectsToAnyName() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<ConnectionStats> stats = new java.util.concurrent.atomic.AtomicReference<>();
+        WarrenObserver observer = new WarrenObserver() {
+            @Override
+            public void connectionOpened(ConnectionStats s) {
+                stats.set(s);
+            }
+        };
         try (BlockingConnection conn = Warren.connect(ConnectionOptions.of(node.uri("127.0.0.1"))
-                .withTls(TlsOptions.trustingAnyCertificateInsecurely()))) {
+                .withTls(TlsOptions.trustingAnyCertificateInsecurely()).withObserver(observer))) {
             assertThat(conn.isOpen()).isTrue();
+            // Marked for the observer and in every JFR event of the connection.
+            assertThat(stats.get().tlsUnverified()).isTrue();
+            assertThat(conn.telemetry().jfrConnection()).endsWith("[TLS UNVERIFIED]");
         }
         assertThat(TlsOptions.trustingAnyCertificateInsecurely().toString()).contains("INSECURE");
         if (LogCapture.installed()) {

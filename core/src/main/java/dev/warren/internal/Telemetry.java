@@ -46,6 +46,19 @@ public final class Telemetry {
         return observer == null && connectionName == null ? NONE : new Telemetry(observer, connectionName);
     }
 
+    /**
+     * The telemetry of a connection whose JFR events name it {@code jfrConnection} (its name, or
+     * a made-up one for an unnamed connection), marked when its TLS does not verify the broker.
+     */
+    public static Telemetry of(WarrenObserver observer, String jfrConnection, boolean unverifiedTls) {
+        return new Telemetry(observer, unverifiedTls ? jfrConnection + InsecureTls.JFR_MARK : jfrConnection);
+    }
+
+    /** What this connection's JFR events say in their connection field (for tests). */
+    public String jfrConnection() {
+        return connection;
+    }
+
     /** The observer, or null. */
     public WarrenObserver observer() {
         return observer;

@@ -14,7 +14,6 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -24,8 +23,6 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sets up TLS, SASL EXTERNAL and credentials on an amqp-client {@link ConnectionFactory}: TLS from
@@ -35,8 +32,6 @@ import org.slf4j.LoggerFactory;
  * method happened to be called.
  */
 public final class TlsSetup {
-    private static final Logger LOG = LoggerFactory.getLogger(TlsSetup.class);
-    private static final AtomicBoolean WARNED_INSECURE = new AtomicBoolean();
 
     private TlsSetup() {}
 
@@ -84,6 +79,9 @@ public final class TlsSetup {
         if (options.credentialsRefreshService() != null) {
             f.setCredentialsRefreshService(options.credentialsRefreshService());
         }
+        if (InsecureTls.of(options)) {
+            InsecureTls.warn(options);
+        }
         return amqps ? configure(f, options.tls()) : null;
     }
 
@@ -105,11 +103,6 @@ public final class TlsSetup {
             } else {
                 TrustManager tm;
                 if (!options.verifiesBroker()) {
-                    if (WARNED_INSECURE.compareAndSet(false, true)) {
-                        LOG.warn("TLS without verification (TlsOptions.trustingAnyCertificateInsecurely): the"
-                                + " broker's certificate and host name are NOT checked; anyone on the network"
-                                + " path can read and change this traffic. Never use this in production.");
-                    }
                     tm = new AcceptingAnything();
                 } else {
                     trust = new RecordingTrustManager(jdkTrustManager(options.caBundle()));
