@@ -85,6 +85,19 @@ class JfrEventsTest {
         }
     }
 
+    /** Before: an unnamed connection's events had no connection at all. */
+    @Test
+    void anUnnamedConnectionIsNamedInItsEvents(RabbitBroker broker) throws Exception {
+        try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {
+            String q = ch.queueDeclare(QueueSpec.named(unique("jfr-unnamed")).withDurable(false).withAutoDelete(true))
+                    .name();
+            ch.publish("", q, new byte[1]);
+            RecordedEvent e = awaitEvent("dev.warren.Publish", r -> q.equals(r.getString("routingKey")));
+            assertThat(e.getString("connection")).startsWith("unnamed-").contains(" to ");
+            ch.queueDelete(q);
+        }
+    }
+
     @Test
     void nackedPublishIsRecordedAsNack(RabbitBroker broker) throws Exception {
         try (BlockingConnection conn = Warren.connect(broker.uri()); BlockingChannel ch = conn.openChannel()) {

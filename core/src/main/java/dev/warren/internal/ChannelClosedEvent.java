@@ -4,12 +4,14 @@ import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
 
 /** JFR event {@code dev.warren.ChannelClosed}: a channel closed, by the broker, the application, its connection or Warren. */
 @Name("dev.warren.ChannelClosed")
 @Label("Channel Closed")
 @Category("Warren")
 @Description("A channel closed, by the broker, the application, its connection or Warren")
+@StackTrace(false)
 final class ChannelClosedEvent extends ChannelEvent {
     @Label("Reply Code")
     int replyCode;

@@ -5,12 +5,14 @@ import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
 
 /** JFR event {@code dev.warren.Handle}: one run of a handle() or serve() handler on one delivery. */
 @Name("dev.warren.Handle")
 @Label("Handle")
 @Category("Warren")
 @Description("One run of a handle() or serve() handler on one delivery")
+@Threshold("20 ms")
 @StackTrace(false)
 final class HandleEvent extends ChannelEvent {
     @Label("Queue")
