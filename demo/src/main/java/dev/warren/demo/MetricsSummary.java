@@ -23,13 +23,13 @@ final class MetricsSummary {
 
     void print(PrintStream out) {
         out.printf("%nMetrics (warren-micrometer, the meters an application would export)%n");
-        out.println("    publishes: " + byOutcome("warren.publish") + "; confirm latency (acked) "
-                + percentiles("warren.publish", "ack"));
-        out.println("    calls:     " + byOutcome("warren.call") + "; reply latency " + percentiles("warren.call", "reply"));
+        out.println("    publishes: " + byOutcome("warren.publishes") + "; confirm latency (acked) "
+                + percentiles("warren.publishes", "ack"));
+        out.println("    calls:     " + byOutcome("warren.calls") + "; reply latency " + percentiles("warren.calls", "reply"));
         out.printf("    deliveries %.0f, acks %.0f, nacks %.0f%n", count("warren.deliveries"), count("warren.acks"),
                 count("warren.nacks"));
         Map<String, Double> closes = new TreeMap<>();
-        for (Counter c : registry.find("warren.channel.closes").counters()) {
+        for (Counter c : registry.find("warren.channels.closed").counters()) {
             closes.merge(c.getId().getTag("reply.code"), c.count(), Double::sum);
         }
         StringBuilder codes = new StringBuilder();

@@ -9,30 +9,36 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
 
 /**
  * Warren's Micrometer meters: a {@link WarrenObserver} to pass to
  * {@code ConnectionOptions.withObserver}. One instance may serve any number of connections; its
- * gauges sum over those that are open.
+ * gauges sum over those that are open. Two instances on one registry with the same common tags
+ * share their meters, as Micrometer does, and so their gauges sum over the open connections of
+ * both (a gauge registered second used to be dropped silently, and it read the first instance's
+ * connections only). Names are plural and gauges carry a base unit, as Spring Boot's
+ * dashboards expect; amqp-client's own {@code rabbitmq.*} meters come from
+ * {@code ConnectionOptions.withMetricsCollector(new MicrometerMetricsCollector(registry))}.
  *
  * <table>
  * <caption>Meters</caption>
  * <tr><th>name</th><th>type</th><th>tags</th></tr>
- * <tr><td>{@code warren.publish}</td><td>timer: from the call to the confirm</td><td>{@code outcome}: ack, nack, return, timeout, closed, interrupted, failed</td></tr>
- * <tr><td>{@code warren.call}</td><td>timer: from the call to the reply</td><td>{@code outcome}: reply, nack, return, timeout, closed, interrupted, failed</td></tr>
+ * <tr><td>{@code warren.publishes}</td><td>timer: from the call to the confirm</td><td>{@code outcome}: ack, nack, return, timeout, closed, interrupted, failed</td></tr>
+ * <tr><td>{@code warren.calls}</td><td>timer: from the call to the reply</td><td>{@code outcome}: reply, nack, return, timeout, closed, interrupted, failed</td></tr>
  * <tr><td>{@code warren.deliveries}</td><td>counter</td><td></td></tr>
  * <tr><td>{@code warren.acks}</td><td>counter</td><td></td></tr>
  * <tr><td>{@code warren.nacks}</td><td>counter (nacks and rejects)</td><td>{@code requeue}: true, false</td></tr>
- * <tr><td>{@code warren.publishes.unconfirmed}</td><td>gauge</td><td></td></tr>
- * <tr><td>{@code warren.waiters}</td><td>gauge: threads parked</td><td>{@code operation}: publish, call, take</td></tr>
- * <tr><td>{@code warren.channels.open}</td><td>gauge</td><td></td></tr>
- * <tr><td>{@code warren.channel.closes}</td><td>counter</td><td>{@code reply.code}, e.g. 200, 403, 404; {@code initiator}: broker, client</td></tr>
+ * <tr><td>{@code warren.publishes.unconfirmed}</td><td>gauge, messages</td><td></td></tr>
+ * <tr><td>{@code warren.waiters}</td><td>gauge, threads parked</td><td>{@code operation}: publish, call, take</td></tr>
+ * <tr><td>{@code warren.channels}</td><td>gauge, open channels</td><td></td></tr>
+ * <tr><td>{@code warren.connections}</td><td>gauge, open connections</td><td></td></tr>
+ * <tr><td>{@code warren.channels.closed}</td><td>counter</td><td>{@code reply.code}, e.g. 200, 403, 404; {@code initiator}: broker, client</td></tr>
  * <tr><td>{@code warren.connections.lost}, {@code warren.recoveries}</td><td>counters</td><td></td></tr>
  * </table>
  *
@@ -51,7 +57,8 @@ public final class WarrenMetrics implements WarrenObserver {
     private final Counter nacksDropped;
     private final Counter lost;
     private final Counter recoveries;
-    private final Set<ConnectionStats> connections = ConcurrentHashMap.newKeySet();
+    /** The open connections the gauges read: shared with every instance on the same registry and tags. */
+    private final Set<ConnectionStats> connections;
 
     /**
      * Meters in {@code registry}, without common tags and without client-side percentiles.
@@ -81,9 +88,9 @@ public final class WarrenMetrics implements WarrenObserver {
         publish = new Timer[outcomes.length];
         call = new Timer[outcomes.length];
         for (Outcome o : outcomes) {
-            publish[o.ordinal()] = timer("warren.publish", "Confirmed publishes, from the call to the confirm",
+            publish[o.ordinal()] = timer("warren.publishes", "Confirmed publishes, from the call to the confirm",
                     o, percentiles);
-            call[o.ordinal()] = timer("warren.call", "Request/reply calls, from the call to the reply", o,
+            call[o.ordinal()] = timer("warren.calls", "Request/reply calls, from the call to the reply", o,
                     percentiles);
         }
         deliveries = Counter.builder("warren.deliveries").description("Deliveries to subscriptions").tags(tags)
@@ -95,15 +102,17 @@ public final class WarrenMetrics implements WarrenObserver {
                 .tags(tags).register(registry);
         recoveries = Counter.builder("warren.recoveries").description("Lost connections replaced by new ones")
                 .tags(tags).register(registry);
-        gauge("warren.publishes.unconfirmed", "Messages published and not yet confirmed", Tags.empty(),
-                ConnectionStats::unconfirmedPublishes);
-        gauge("warren.waiters", "Threads parked in publish", Tags.of("operation", "publish"),
+        connections = SharedConnections.of(registry, tags);
+        gauge("warren.publishes.unconfirmed", "Messages published and not yet confirmed", BaseUnits.MESSAGES,
+                Tags.empty(), ConnectionStats::unconfirmedPublishes);
+        gauge("warren.waiters", "Threads parked in publish", BaseUnits.THREADS, Tags.of("operation", "publish"),
                 ConnectionStats::parkedInPublish);
-        gauge("warren.waiters", "Threads parked in call", Tags.of("operation", "call"),
+        gauge("warren.waiters", "Threads parked in call", BaseUnits.THREADS, Tags.of("operation", "call"),
                 ConnectionStats::parkedInCall);
-        gauge("warren.waiters", "Threads parked in take", Tags.of("operation", "take"),
+        gauge("warren.waiters", "Threads parked in take", BaseUnits.THREADS, Tags.of("operation", "take"),
                 ConnectionStats::parkedInTake);
-        gauge("warren.channels.open", "Open channels", Tags.empty(), ConnectionStats::openChannels);
+        gauge("warren.channels", "Open channels", "channels", Tags.empty(), ConnectionStats::openChannels);
+        gauge("warren.connections", "Open connections", BaseUnits.CONNECTIONS, Tags.empty(), s -> 1);
     }
 
     /**
@@ -140,14 +149,19 @@ public final class WarrenMetrics implements WarrenObserver {
                 .tag("requeue", Boolean.toString(requeue)).register(registry);
     }
 
-    private void gauge(String name, String description, Tags extra, ToIntFunction<ConnectionStats> value) {
+    /**
+     * A gauge over the shared set of open connections. Registered again by a second instance on
+     * the same registry and tags, Micrometer hands back the first gauge, which reads the same
+     * set: nothing is lost, and the gauge holds the set (open connections only), not an instance.
+     */
+    private void gauge(String name, String description, String unit, Tags extra, ToIntFunction<ConnectionStats> value) {
         Gauge.builder(name, connections, set -> {
             long n = 0;
             for (ConnectionStats s : set) {
                 n += value.applyAsInt(s);
             }
             return n;
-        }).description(description).tags(tags).tags(extra).strongReference(true).register(registry);
+        }).description(description).baseUnit(unit).tags(tags).tags(extra).strongReference(true).register(registry);
     }
 
     @Override
@@ -189,7 +203,7 @@ public final class WarrenMetrics implements WarrenObserver {
     public void channelClosed(int replyCode, String replyText, String failedMethod, boolean initiatedByBroker,
             int failedOperations, int cancelledSubtasks) {
         // Rare: looked up (and made the first time) per close.
-        Counter.builder("warren.channel.closes").description("Channels closed, by reply code").tags(tags)
+        Counter.builder("warren.channels.closed").description("Channels closed, by reply code").tags(tags)
                 .tag("reply.code", Integer.toString(replyCode)).tag("initiator", initiatedByBroker ? "broker" : "client")
                 .register(registry).increment();
     }

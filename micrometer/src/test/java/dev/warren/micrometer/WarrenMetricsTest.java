@@ -127,23 +127,23 @@ class WarrenMetricsTest {
                 s.take().nack(false);
             }
 
-            assertThat(timerCount("warren.publish", "ack")).isEqualTo(4);
-            assertThat(timerCount("warren.publish", "nack")).isEqualTo(1);
-            assertThat(timerCount("warren.publish", "return")).isEqualTo(1);
-            assertThat(timerCount("warren.publish", "timeout")).isEqualTo(1);
-            assertThat(timerCount("warren.publish", "closed")).isEqualTo(1);
-            assertThat(timerCount("warren.publish", "interrupted") + timerCount("warren.publish", "failed")).isZero();
-            assertThat(timerCount("warren.call", "reply")).isEqualTo(1);
-            assertThat(timerCount("warren.call", "timeout")).isEqualTo(1);
-            assertThat(timerCount("warren.call", "return")).isEqualTo(1);
-            assertThat(registry.get("warren.publish").tag("outcome", "timeout").timer()
+            assertThat(timerCount("warren.publishes", "ack")).isEqualTo(4);
+            assertThat(timerCount("warren.publishes", "nack")).isEqualTo(1);
+            assertThat(timerCount("warren.publishes", "return")).isEqualTo(1);
+            assertThat(timerCount("warren.publishes", "timeout")).isEqualTo(1);
+            assertThat(timerCount("warren.publishes", "closed")).isEqualTo(1);
+            assertThat(timerCount("warren.publishes", "interrupted") + timerCount("warren.publishes", "failed")).isZero();
+            assertThat(timerCount("warren.calls", "reply")).isEqualTo(1);
+            assertThat(timerCount("warren.calls", "timeout")).isEqualTo(1);
+            assertThat(timerCount("warren.calls", "return")).isEqualTo(1);
+            assertThat(registry.get("warren.publishes").tag("outcome", "timeout").timer()
                     .totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)).isGreaterThanOrEqualTo(SHORT.toMillis());
             assertThat(counter("warren.deliveries", null, null)).isEqualTo(4);
             assertThat(counter("warren.acks", null, null)).isEqualTo(3);
             assertThat(counter("warren.nacks", "requeue", "false")).isEqualTo(1);
             assertThat(counter("warren.nacks", "requeue", "true")).isZero();
-            assertThat(counter("warren.channel.closes", "reply.code", "404")).isEqualTo(1);
-            assertThat(registry.get("warren.channel.closes").tag("reply.code", "404").counter().getId()
+            assertThat(counter("warren.channels.closed", "reply.code", "404")).isEqualTo(1);
+            assertThat(registry.get("warren.channels.closed").tag("reply.code", "404").counter().getId()
                     .getTag("initiator")).isEqualTo("broker");
             srv.close();
         }
@@ -167,7 +167,7 @@ class WarrenMetricsTest {
             });
             forked.await();
             awaitTrue(() -> gauge("warren.waiters", "take") == 1 && gauge("warren.waiters", "call") == 1);
-            assertThat(gauge("warren.channels.open", null)).isEqualTo(1);
+            assertThat(gauge("warren.channels", null)).isEqualTo(1);
 
             proxy.pause();
             Subtask<Void> publish = ch.fork(() -> ch.publish("", q, "held".getBytes()));
@@ -182,12 +182,35 @@ class WarrenMetricsTest {
             assertThat(gauge("warren.waiters", "call")).isZero();
             assertThat(gauge("warren.waiters", "publish")).isZero();
             assertThat(gauge("warren.publishes.unconfirmed", null)).isZero();
-            assertThat(gauge("warren.channels.open", null)).isZero();
+            assertThat(gauge("warren.channels", null)).isZero();
             // The connection's own close listener runs after its channels': it says so too.
             awaitTrue(() -> metrics.toString().contains("0 connections"));
         } finally {
             proxy.resume();
         }
+    }
+
+    /** Before: Micrometer kept the first instance's gauges, which never counted the second's connections. */
+    @Test
+    void twoInstancesOnOneRegistryAndTagsCountTheConnectionsOfBoth() throws Exception {
+        WarrenMetrics second = new WarrenMetrics(registry, Tags.of("service", "test"));
+        try (BlockingConnection first = observed();
+             BlockingConnection other = Warren.connect(ConnectionOptions.of(broker.uri()).withObserver(second))) {
+            first.openChannel();
+            other.openChannel();
+            assertThat(gauge("warren.connections", null)).isEqualTo(2);
+            assertThat(gauge("warren.channels", null)).isEqualTo(2);
+        }
+        assertThat(gauge("warren.connections", null)).isZero();
+    }
+
+    @Test
+    void gaugesHaveBaseUnits() {
+        assertThat(registry.get("warren.publishes.unconfirmed").gauge().getId().getBaseUnit()).isEqualTo("messages");
+        assertThat(registry.get("warren.waiters").tag("operation", "take").gauge().getId().getBaseUnit())
+                .isEqualTo("threads");
+        assertThat(registry.get("warren.channels").gauge().getId().getBaseUnit()).isEqualTo("channels");
+        assertThat(registry.get("warren.connections").gauge().getId().getBaseUnit()).isEqualTo("connections");
     }
 
     private static void awaitTrue(BooleanSupplier condition) {
