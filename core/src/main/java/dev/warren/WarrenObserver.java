@@ -120,6 +120,19 @@ public interface WarrenObserver {
     }
 
     /**
+     * A {@code take()}, {@code poll(timeout)} or iteration step of a subscription returned a
+     * delivery (not a {@code handle()} run: that is {@link #startHandle}). Called only when
+     * {@link #tracesMessages()} says so, on the taking thread, after the wait: a tracer makes a
+     * receive span from {@code waitedNanos} ago to now, linked to the context the delivery carries.
+     *
+     * @param queue the subscription's queue
+     * @param delivery what was taken
+     * @param waitedNanos from the call to its return, in nanoseconds
+     */
+    default void received(String queue, Delivery delivery, long waitedNanos) {
+    }
+
+    /**
      * A connection with this observer opened; {@code stats} reads its gauges at any time (until
      * and after it closes, when they read 0). Called once per connection, before it is used.
      *

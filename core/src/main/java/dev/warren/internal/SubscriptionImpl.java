@@ -206,19 +206,29 @@ public final class SubscriptionImpl implements Subscription, Consumer {
 
     @Override
     public Delivery take() throws InterruptedException {
+        long start = telemetry.traces ? System.nanoTime() : 0L;
         InboundDelivery d = nextDelivery(false, 0L);
         if (d == CLOSED_BY_APP) {
             throw closedByApplication();
         }
-        return d;
+        return received(d, start);
     }
 
     @Override
     public Delivery poll(Duration timeout) throws InterruptedException {
         long nanos = toNanos(Objects.requireNonNull(timeout, "timeout"));
+        long start = telemetry.traces ? System.nanoTime() : 0L;
         InboundDelivery d = nextDelivery(true, nanos);
         if (d == CLOSED_BY_APP) {
             throw closedByApplication();
+        }
+        return received(d, start);
+    }
+
+    /** Tells a tracing observer that the application took {@code d} (null: nothing came). */
+    private InboundDelivery received(InboundDelivery d, long start) {
+        if (d != null && telemetry.traces) {
+            telemetry.received(queue, d, System.nanoTime() - start);
         }
         return d;
     }
@@ -238,6 +248,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                     return false;
                 }
                 InboundDelivery d;
+                long start = telemetry.traces ? System.nanoTime() : 0L;
                 try {
                     d = nextDelivery(false, 0L);
                 } catch (InterruptedException e) {
@@ -251,7 +262,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                     done = true;
                     return false;
                 }
-                pending = d;
+                pending = received(d, start);
                 return true;
             }
 

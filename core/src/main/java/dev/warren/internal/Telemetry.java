@@ -221,6 +221,15 @@ public final class Telemetry {
         }
     }
 
+    /** A take, poll or iteration returned {@code d} after {@code nanos}; only when {@link #traces}. */
+    void received(String queue, Delivery d, long nanos) {
+        try {
+            observer.received(queue, d, nanos);
+        } catch (RuntimeException x) {
+            dropped("received", x);
+        }
+    }
+
     /** Whether handler runs are watched. */
     boolean handles() {
         return traces || Jfr.on(Jfr.HANDLE);

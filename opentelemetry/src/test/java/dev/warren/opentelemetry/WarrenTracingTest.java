@@ -103,8 +103,9 @@ class WarrenTracingTest {
         return handled.get(0);
     }
 
+    /** Before: the handler's span took the header's context as parent, so any publisher chose its trace. */
     @Test
-    void publishIsTheParentOfTheHandlerRunThatConsumesIt() throws Exception {
+    void handlerRunLinksToThePublishThatCreatedTheMessageAndStartsItsOwnTrace() throws Exception {
         try (BlockingChannel ch = conn.openChannel()) {
             String q = declare(ch, "handle");
             ch.publish("", q, Message.text("hello"));
@@ -112,51 +113,118 @@ class WarrenTracingTest {
             assertThat(d.headers()).containsKey("traceparent");
 
             SpanData producer = awaitSpan("the publish span", s -> s.getKind() == SpanKind.PRODUCER);
-            assertThat(producer.getName()).isEqualTo("publish amq.default");
+            assertThat(producer.getName()).isEqualTo("publish amq.default:" + q);
             assertThat(producer.getAttributes().get(WarrenTracing.SYSTEM)).isEqualTo("rabbitmq");
             assertThat(producer.getAttributes().get(WarrenTracing.OPERATION_TYPE)).isEqualTo("send");
-            assertThat(producer.getAttributes().get(WarrenTracing.DESTINATION)).isEmpty();
+            assertThat(producer.getAttributes().get(WarrenTracing.DESTINATION)).isEqualTo("amq.default:" + q);
             assertThat(producer.getAttributes().get(WarrenTracing.ROUTING_KEY)).isEqualTo(q);
             assertThat(producer.getAttributes().get(WarrenTracing.OUTCOME)).isEqualTo("ack");
+            assertThat(producer.getInstrumentationScopeInfo().getSchemaUrl()).isEqualTo(WarrenTracing.SCHEMA_URL);
+            assertThat(producer.getInstrumentationScopeInfo().getVersion()).isNotBlank();
             assertThat(d.headers().get("traceparent").toString()).contains(producer.getSpanId())
                     .contains(producer.getTraceId());
 
             SpanData consumer = awaitSpan("the handler's span", s -> s.getKind() == SpanKind.CONSUMER);
             assertThat(consumer.getName()).isEqualTo("process " + q);
-            assertThat(consumer.getTraceId()).isEqualTo(producer.getTraceId());
-            assertThat(consumer.getParentSpanId()).isEqualTo(producer.getSpanId());
-            assertThat(consumer.getAttributes().get(WarrenTracing.SYSTEM)).isEqualTo("rabbitmq");
+            assertThat(consumer.getParentSpanContext().isValid()).isFalse();
+            assertThat(consumer.getTraceId()).isNotEqualTo(producer.getTraceId());
+            assertThat(consumer.getLinks()).singleElement()
+                    .satisfies(l -> assertThat(l.getSpanContext().getSpanId()).isEqualTo(producer.getSpanId()));
             assertThat(consumer.getAttributes().get(WarrenTracing.OPERATION_TYPE)).isEqualTo("process");
             assertThat(consumer.getAttributes().get(WarrenTracing.SUBSCRIPTION)).isEqualTo(q);
-            assertThat(consumer.getAttributes().get(WarrenTracing.BODY_SIZE)).isEqualTo(5L);
+            assertThat(consumer.getAttributes().get(WarrenTracing.DESTINATION)).isEqualTo("amq.default:" + q);
+            assertThat(consumer.getAttributes().get(WarrenTracing.BODY_SIZE)).isNull();
             assertThat(consumer.getAttributes().get(WarrenTracing.OUTCOME)).isEqualTo("ack");
         }
     }
 
     @Test
-    void callIsTheParentOfServeWhoseReplyCarriesTheContextBack() throws Exception {
+    void withParentFromMessageTheHandlerRunIsThePublishsChildAndBodySizeIsOptIn() throws Exception {
+        OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(tracerProvider)
+                .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
+        try (BlockingConnection trusting = Warren.connect(ConnectionOptions.of(broker.uri())
+                .withObserver(new WarrenTracing(otel).withParentFromMessage(true).withBodySize(true)));
+             BlockingChannel ch = trusting.openChannel()) {
+            String q = declare(ch, "parent");
+            ch.publish("", q, Message.text("hello"));
+            handleOne(ch, q);
+            SpanData producer = awaitSpan("the publish span", s -> s.getKind() == SpanKind.PRODUCER);
+            SpanData consumer = awaitSpan("the handler's span", s -> s.getKind() == SpanKind.CONSUMER);
+            assertThat(consumer.getParentSpanId()).isEqualTo(producer.getSpanId());
+            assertThat(consumer.getTraceId()).isEqualTo(producer.getTraceId());
+            assertThat(consumer.getAttributes().get(WarrenTracing.BODY_SIZE)).isEqualTo(5L);
+        }
+    }
+
+    /** Before: take() made no span at all. */
+    @Test
+    void takeMakesAReceiveSpanLinkedToThePublish() throws Exception {
+        try (BlockingChannel ch = conn.openChannel()) {
+            String q = declare(ch, "take");
+            ch.publish("", q, Message.text("hello"));
+            try (Subscription s = ch.consume(q)) {
+                s.take().ack();
+            }
+            SpanData producer = awaitSpan("the publish span", s -> s.getKind() == SpanKind.PRODUCER);
+            SpanData receive = awaitSpan("the receive span", s -> s.getName().startsWith("receive"));
+            assertThat(receive.getName()).isEqualTo("receive " + q);
+            assertThat(receive.getKind()).isEqualTo(SpanKind.CONSUMER);
+            assertThat(receive.getAttributes().get(WarrenTracing.OPERATION_TYPE)).isEqualTo("receive");
+            assertThat(receive.getLinks()).singleElement()
+                    .satisfies(l -> assertThat(l.getSpanContext().getSpanId()).isEqualTo(producer.getSpanId()));
+            assertThat(receive.getEndEpochNanos()).isGreaterThanOrEqualTo(receive.getStartEpochNanos());
+        }
+    }
+
+    /** Before: "publish amq.default" for every queue, and server-named ones were not told apart. */
+    @Test
+    void aServerNamedQueueIsAnonymousInTheSpanName() throws Exception {
+        try (BlockingChannel ch = conn.openChannel()) {
+            String q = ch.queueDeclare(QueueSpec.serverNamed()).name();
+            ch.publish("", q, Message.text("hello"));
+            SpanData producer = awaitSpan("the publish span", s -> s.getKind() == SpanKind.PRODUCER);
+            assertThat(producer.getName()).isEqualTo("publish (anonymous)");
+            assertThat(producer.getAttributes().get(WarrenTracing.ANONYMOUS)).isTrue();
+            assertThat(producer.getAttributes().get(WarrenTracing.TEMPORARY)).isTrue();
+            assertThat(producer.getAttributes().get(WarrenTracing.DESTINATION)).isEqualTo("amq.default:" + q);
+        }
+    }
+
+    /** Before: a timed-out publish ends without an exception, and its span was left without error status. */
+    @Test
+    void aTimedOutPublishHasAnErrorStatusAndType() {
+        OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build();
+        new WarrenTracing(otel).startPublish("orders", "eu", new java.util.HashMap<>())
+                .end(dev.warren.WarrenObserver.Outcome.TIMEOUT, null);
+        SpanData s = awaitSpan("the publish span", x -> x.getName().equals("publish orders:eu"));
+        assertThat(s.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR);
+        assertThat(s.getAttributes().get(WarrenTracing.ERROR_TYPE)).isEqualTo("timeout");
+    }
+
+    @Test
+    void callIsAProducerSpanThatServeLinksTo() throws Exception {
         try (BlockingChannel server = conn.openChannel(); BlockingChannel client = conn.openChannel()) {
             String q = declare(server, "rpc");
             server.fork(() -> server.serve(q, req -> Message.text("re:" + req.bodyAsString())));
             Delivery reply = client.call("", q, Message.text("ping"), Duration.ofSeconds(10));
             assertThat(reply.bodyAsString()).isEqualTo("re:ping");
 
-            SpanData call = awaitSpan("the call span", s -> s.getKind() == SpanKind.CLIENT);
-            assertThat(call.getName()).isEqualTo("call amq.default");
+            SpanData call = awaitSpan("the call span", s -> s.getName().startsWith("call"));
+            assertThat(call.getKind()).isEqualTo(SpanKind.PRODUCER);
+            assertThat(call.getName()).isEqualTo("call amq.default:" + q);
             assertThat(call.getAttributes().get(WarrenTracing.OPERATION_NAME)).isEqualTo("call");
             assertThat(call.getAttributes().get(WarrenTracing.ROUTING_KEY)).isEqualTo(q);
             assertThat(call.getAttributes().get(WarrenTracing.OUTCOME)).isEqualTo("reply");
             SpanData serve = awaitSpan("the serve span", s -> s.getKind() == SpanKind.CONSUMER);
-            assertThat(serve.getTraceId()).isEqualTo(call.getTraceId());
-            assertThat(serve.getParentSpanId()).isEqualTo(call.getSpanId());
+            assertThat(serve.getLinks()).singleElement()
+                    .satisfies(l -> assertThat(l.getSpanContext().getSpanId()).isEqualTo(call.getSpanId()));
             assertThat(serve.getAttributes().get(WarrenTracing.OPERATION_NAME)).isEqualTo("serve");
             assertThat(serve.getAttributes().get(WarrenTracing.CONVERSATION_ID)).isNotEmpty();
             // The reply is published inside the serve span, and carries its context to the caller.
-            SpanData replied = awaitSpan("the reply's publish span", s -> s.getKind() == SpanKind.PRODUCER);
+            SpanData replied = awaitSpan("the reply's publish span", s -> s.getName().equals("publish (anonymous)"));
             assertThat(replied.getParentSpanId()).isEqualTo(serve.getSpanId());
             Map<String, Object> headers = reply.headers();
-            assertThat(headers.get("traceparent").toString()).contains(replied.getSpanId())
-                    .contains(call.getTraceId());
+            assertThat(headers.get("traceparent").toString()).contains(replied.getSpanId()).contains(serve.getTraceId());
             server.close();
         }
     }
