@@ -54,8 +54,9 @@ public final class BlockingConnection implements AutoCloseable {
         this.raw = raw;
         this.options = options;
         this.writer = writer;
-        this.telemetry = Telemetry.of(options.observer(), jfrName(raw, options), InsecureTls.of(options));
         this.gauges = new Gauges(this, channels);
+        WarrenObserver observer = options.observer() == null ? null : Telemetry.forConnection(options.observer(), gauges);
+        this.telemetry = Telemetry.of(observer, jfrName(raw, options), InsecureTls.of(options));
         telemetry.connectionOpened(gauges);
         raw.addBlockedListener(new BlockedListener() {
             @Override

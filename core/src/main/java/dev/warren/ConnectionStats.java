@@ -60,4 +60,23 @@ public interface ConnectionStats {
     default boolean tlsUnverified() {
         return false;
     }
+
+    /**
+     * The broker's address as this connection reached it (host name or IP literal), for
+     * {@code server.address} in traces.
+     *
+     * @return the broker's address, or null if unknown
+     */
+    default String serverAddress() {
+        return null;
+    }
+
+    /**
+     * The broker's port as this connection reached it, for {@code server.port} in traces.
+     *
+     * @return the broker's port, or -1 if unknown
+     */
+    default int serverPort() {
+        return -1;
+    }
 }

@@ -45,6 +45,17 @@ final class Gauges implements ConnectionStats {
     }
 
     @Override
+    public String serverAddress() {
+        java.net.InetAddress a = connection.unwrap().getAddress();
+        return a == null ? null : a.getHostAddress();
+    }
+
+    @Override
+    public int serverPort() {
+        return connection.unwrap().getPort();
+    }
+
+    @Override
     public boolean tlsUnverified() {
         return dev.warren.internal.InsecureTls.of(connection.options());
     }

@@ -133,6 +133,20 @@ public interface WarrenObserver {
     }
 
     /**
+     * The observer for one connection's operations: called once per connection as it opens,
+     * before anything else, with the connection's gauges; every later call for that connection
+     * (including {@link #connectionOpened}) goes to the observer returned. A tracer returns a copy
+     * that knows the broker's address ({@link ConnectionStats#serverAddress()}) for its spans;
+     * the default returns this observer.
+     *
+     * @param connection the connection's gauges and broker address
+     * @return the observer for this connection, never null
+     */
+    default WarrenObserver forConnection(ConnectionStats connection) {
+        return this;
+    }
+
+    /**
      * A connection with this observer opened; {@code stats} reads its gauges at any time (until
      * and after it closes, when they read 0). Called once per connection, before it is used.
      *

@@ -54,6 +54,17 @@ public final class Telemetry {
         return new Telemetry(observer, unverifiedTls ? jfrConnection + InsecureTls.JFR_MARK : jfrConnection);
     }
 
+    /** {@code observer}'s observer for one connection; {@code observer} itself if it throws or returns null. */
+    public static WarrenObserver forConnection(WarrenObserver observer, ConnectionStats connection) {
+        try {
+            WarrenObserver o = observer.forConnection(connection);
+            return o != null ? o : observer;
+        } catch (RuntimeException x) {
+            dropped("forConnection", x);
+            return observer;
+        }
+    }
+
     /** What this connection's JFR events say in their connection field (for tests). */
     public String jfrConnection() {
         return connection;

@@ -166,7 +166,9 @@ class WarrenMetricsTest {
                 return ch.call("", unserved, Message.text("anyone?"), Duration.ofMinutes(5));
             });
             forked.await();
-            awaitTrue(() -> gauge("warren.waiters", "take") == 1 && gauge("warren.waiters", "call") == 1);
+            // The call's request confirmed too, before the pause: else it stays unconfirmed beside the held publish.
+            awaitTrue(() -> gauge("warren.waiters", "take") == 1 && gauge("warren.waiters", "call") == 1
+                    && gauge("warren.publishes.unconfirmed", null) == 0);
             assertThat(gauge("warren.channels", null)).isEqualTo(1);
 
             proxy.pause();

@@ -1,5 +1,6 @@
 package dev.warren.opentelemetry;
 
+import dev.warren.ConnectionStats;
 import dev.warren.Delivery;
 import dev.warren.WarrenObserver;
 import io.opentelemetry.api.OpenTelemetry;
@@ -57,7 +58,9 @@ import java.util.Objects;
  * messaging.rabbitmq.destination.routing_key}, {@code messaging.destination.subscription.name}
  * (the consumer's queue), {@code messaging.message.id}, {@code messaging.message.conversation_id}
  * (the correlation id), {@code messaging.rabbitmq.message.delivery_tag}, and
- * {@code messaging.message.body.size} only with {@link #withBodySize(boolean)}. Any outcome but
+ * {@code messaging.message.body.size} only with {@link #withBodySize(boolean)}, and from the
+ * span's start {@code server.address} and {@code server.port} of the broker the connection
+ * reached. Any outcome but
  * a confirm or reply (a nack, a return, a timeout, the close) sets the span's status to error,
  * {@code error.type} (the exception's class, or the outcome, e.g. {@code timeout}) and
  * {@code warren.outcome}. The tracer carries Warren's version and the schema URL.
@@ -82,6 +85,8 @@ public final class WarrenTracing implements WarrenObserver {
     static final AttributeKey<String> CONVERSATION_ID = AttributeKey.stringKey("messaging.message.conversation_id");
     static final AttributeKey<Long> BODY_SIZE = AttributeKey.longKey("messaging.message.body.size");
     static final AttributeKey<Long> DELIVERY_TAG = AttributeKey.longKey("messaging.rabbitmq.message.delivery_tag");
+    static final AttributeKey<String> SERVER_ADDRESS = AttributeKey.stringKey("server.address");
+    static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
     static final AttributeKey<Boolean> ANONYMOUS = AttributeKey.booleanKey("messaging.destination.anonymous");
     static final AttributeKey<Boolean> TEMPORARY = AttributeKey.booleanKey("messaging.destination.temporary");
     static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
@@ -110,6 +115,9 @@ public final class WarrenTracing implements WarrenObserver {
     private final TextMapPropagator propagator;
     private final boolean parentFromMessage;
     private final boolean bodySize;
+    /** The broker of the connection this copy observes ({@link #forConnection}), or null and -1. */
+    private final String serverAddress;
+    private final int serverPort;
 
     /**
      * Traces with {@code openTelemetry}'s tracer provider and text-map propagator; process and
@@ -121,14 +129,30 @@ public final class WarrenTracing implements WarrenObserver {
     public WarrenTracing(OpenTelemetry openTelemetry) {
         this(Objects.requireNonNull(openTelemetry, "openTelemetry").getTracerProvider()
                 .tracerBuilder(INSTRUMENTATION_NAME).setInstrumentationVersion(VERSION).setSchemaUrl(SCHEMA_URL)
-                .build(), openTelemetry.getPropagators().getTextMapPropagator(), false, false);
+                .build(), openTelemetry.getPropagators().getTextMapPropagator(), false, false, null, -1);
     }
 
-    private WarrenTracing(Tracer tracer, TextMapPropagator propagator, boolean parentFromMessage, boolean bodySize) {
+    private WarrenTracing(Tracer tracer, TextMapPropagator propagator, boolean parentFromMessage, boolean bodySize,
+            String serverAddress, int serverPort) {
         this.tracer = tracer;
         this.propagator = propagator;
         this.parentFromMessage = parentFromMessage;
         this.bodySize = bodySize;
+        this.serverAddress = serverAddress;
+        this.serverPort = serverPort;
+    }
+
+    /**
+     * A copy for one connection, whose spans carry {@code server.address} and {@code server.port}
+     * from the start.
+     *
+     * @param connection the connection's gauges and broker address
+     * @return a copy for this connection
+     */
+    @Override
+    public WarrenObserver forConnection(ConnectionStats connection) {
+        return new WarrenTracing(tracer, propagator, parentFromMessage, bodySize, connection.serverAddress(),
+                connection.serverPort());
     }
 
     /**
@@ -142,7 +166,7 @@ public final class WarrenTracing implements WarrenObserver {
      * @return a copy with this setting
      */
     public WarrenTracing withParentFromMessage(boolean parentFromMessage) {
-        return new WarrenTracing(tracer, propagator, parentFromMessage, bodySize);
+        return new WarrenTracing(tracer, propagator, parentFromMessage, bodySize, serverAddress, serverPort);
     }
 
     /**
@@ -153,7 +177,7 @@ public final class WarrenTracing implements WarrenObserver {
      * @return a copy with this setting
      */
     public WarrenTracing withBodySize(boolean bodySize) {
-        return new WarrenTracing(tracer, propagator, parentFromMessage, bodySize);
+        return new WarrenTracing(tracer, propagator, parentFromMessage, bodySize, serverAddress, serverPort);
     }
 
     /**
@@ -242,8 +266,15 @@ public final class WarrenTracing implements WarrenObserver {
     }
 
     private SpanBuilder messaging(String name, SpanKind kind, String type, String operation) {
-        return tracer.spanBuilder(name).setSpanKind(kind).setAttribute(SYSTEM, "rabbitmq")
+        SpanBuilder b = tracer.spanBuilder(name).setSpanKind(kind).setAttribute(SYSTEM, "rabbitmq")
                 .setAttribute(OPERATION_TYPE, type).setAttribute(OPERATION_NAME, operation);
+        if (serverAddress != null) {
+            b.setAttribute(SERVER_ADDRESS, serverAddress);
+        }
+        if (serverPort > 0) {
+            b.setAttribute(SERVER_PORT, (long) serverPort);
+        }
+        return b;
     }
 
     /** Ends the span; any outcome but a confirm or a reply is an error, with or without an exception. */

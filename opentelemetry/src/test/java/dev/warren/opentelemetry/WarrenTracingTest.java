@@ -121,6 +121,9 @@ class WarrenTracingTest {
             assertThat(producer.getAttributes().get(WarrenTracing.OUTCOME)).isEqualTo("ack");
             assertThat(producer.getInstrumentationScopeInfo().getSchemaUrl()).isEqualTo(WarrenTracing.SCHEMA_URL);
             assertThat(producer.getInstrumentationScopeInfo().getVersion()).isNotBlank();
+            assertThat(producer.getAttributes().get(WarrenTracing.SERVER_ADDRESS)).isNotBlank();
+            int port = java.net.URI.create(broker.uri()).getPort();
+            assertThat(producer.getAttributes().get(WarrenTracing.SERVER_PORT)).isEqualTo(port > 0 ? port : 5672L);
             assertThat(d.headers().get("traceparent").toString()).contains(producer.getSpanId())
                     .contains(producer.getTraceId());
 
