@@ -79,7 +79,8 @@ class RabbitBrokerTest {
     void descriptionNeverShowsThePassword() {
         RabbitBroker b = RabbitBroker.find(
                 Map.of(RabbitBroker.AMQP_URI, "amqp://bob:hunter2@localhost:5672/v"), 1, false);
-        assertThat(b.toString()).contains("bob").doesNotContain("hunter2");
+        // The URI is not shown at all: warren-testing has no redaction of its own (core's is the one).
+        assertThat(b.toString()).contains(RabbitBroker.AMQP_URI).doesNotContain("hunter2");
         assertThat(b.admin().vhost()).isEqualTo("v");
     }
 
