@@ -222,6 +222,37 @@ public interface WarrenObserver {
     }
 
     /**
+     * {@link #startPublish(String, String, Map)} with the message's properties (its message id,
+     * correlation id, ...), read only. Warren calls this one; by default it calls the other, so
+     * an observer overrides whichever it needs.
+     *
+     * @param exchange the exchange
+     * @param routingKey the routing key
+     * @param headers the message's headers, mutable; what it holds when this returns is sent
+     * @param properties the message's properties as given (their headers are {@code headers}'s source)
+     * @return the operation to end with the publish's outcome, or null
+     */
+    default Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
+            com.rabbitmq.client.AMQP.BasicProperties properties) {
+        return startPublish(exchange, routingKey, headers);
+    }
+
+    /**
+     * {@link #startCall(String, String, Map)} with the request's properties, its correlation id
+     * included. Warren calls this one; by default it calls the other.
+     *
+     * @param exchange the exchange
+     * @param routingKey the routing key
+     * @param headers the request's headers, mutable; what it holds when this returns is sent
+     * @param properties the request's properties, with the correlation id Warren gave it
+     * @return the operation to end with the call's outcome, or null
+     */
+    default Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
+            com.rabbitmq.client.AMQP.BasicProperties properties) {
+        return startCall(exchange, routingKey, headers);
+    }
+
+    /**
      * A request/reply call starts, on the calling thread: as {@link #startPublish} for its
      * request; ended when the reply (or the failure) comes.
      *

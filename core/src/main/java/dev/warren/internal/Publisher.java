@@ -180,7 +180,7 @@ public final class Publisher {
             this.size = size;
             if (telemetry.traces) {
                 Map<String, Object> headers = Telemetry.copy(props.getHeaders());
-                op = telemetry.startPublish(exchange, routingKey, headers);
+                op = telemetry.startPublish(exchange, routingKey, headers, props);
                 sent = props.builder().headers(headers).build();
             } else {
                 op = null;

@@ -146,7 +146,7 @@ public final class RpcClient {
             AMQP.BasicProperties.Builder b = props.builder().replyTo(REPLY_TO).correlationId(id);
             if (traced != null) {
                 Map<String, Object> headers = Telemetry.copy(props.getHeaders());
-                traced[0] = ctx.telemetry().startCall(exchange, routingKey, headers);
+                traced[0] = ctx.telemetry().startCall(exchange, routingKey, headers, b.build());
                 b.headers(headers);
             }
             AMQP.BasicProperties withReply = b.build();

@@ -111,18 +111,20 @@ public final class Telemetry {
         return headers == null ? new HashMap<>(4) : new HashMap<>(headers);
     }
 
-    Operation startPublish(String exchange, String routingKey, Map<String, Object> headers) {
+    Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
+            com.rabbitmq.client.AMQP.BasicProperties properties) {
         try {
-            return observer.startPublish(exchange, routingKey, headers);
+            return observer.startPublish(exchange, routingKey, headers, properties);
         } catch (RuntimeException e) {
             dropped("startPublish", e);
             return null;
         }
     }
 
-    Operation startCall(String exchange, String routingKey, Map<String, Object> headers) {
+    Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
+            com.rabbitmq.client.AMQP.BasicProperties properties) {
         try {
-            return observer.startCall(exchange, routingKey, headers);
+            return observer.startCall(exchange, routingKey, headers, properties);
         } catch (RuntimeException e) {
             dropped("startCall", e);
             return null;

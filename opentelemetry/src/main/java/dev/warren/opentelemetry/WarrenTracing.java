@@ -1,5 +1,6 @@
 package dev.warren.opentelemetry;
 
+import com.rabbitmq.client.AMQP;
 import dev.warren.ConnectionStats;
 import dev.warren.Delivery;
 import dev.warren.WarrenObserver;
@@ -192,21 +193,37 @@ public final class WarrenTracing implements WarrenObserver {
 
     @Override
     public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers) {
-        return produce("publish", exchange, routingKey, headers);
+        return produce("publish", exchange, routingKey, headers, null);
+    }
+
+    @Override
+    public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
+            AMQP.BasicProperties properties) {
+        return produce("publish", exchange, routingKey, headers, properties);
     }
 
     @Override
     public Operation startCall(String exchange, String routingKey, Map<String, Object> headers) {
-        return produce("call", exchange, routingKey, headers);
+        return produce("call", exchange, routingKey, headers, null);
     }
 
-    private Operation produce(String operation, String exchange, String routingKey, Map<String, Object> headers) {
+    @Override
+    public Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
+            AMQP.BasicProperties properties) {
+        return produce("call", exchange, routingKey, headers, properties);
+    }
+
+    private Operation produce(String operation, String exchange, String routingKey, Map<String, Object> headers,
+            AMQP.BasicProperties properties) {
         boolean anonymous = isAnonymous(routingKey);
         String destination = exchangeName(exchange) + (routingKey.isEmpty() ? "" : ":" + routingKey);
         SpanBuilder b = messaging(operation + " " + (anonymous ? "(anonymous)" : destination), SpanKind.PRODUCER,
                 "send", operation).setAttribute(DESTINATION, destination).setAttribute(ROUTING_KEY, routingKey);
         if (anonymous) {
             b.setAttribute(ANONYMOUS, true).setAttribute(TEMPORARY, true);
+        }
+        if (properties != null) {
+            ids(b, properties);
         }
         Span span = b.startSpan();
         propagator.inject(Context.current().with(span), headers, SETTER);
@@ -254,15 +271,20 @@ public final class WarrenTracing implements WarrenObserver {
         if (bodySize) {
             b.setAttribute(BODY_SIZE, (long) delivery.body().length);
         }
-        String id = delivery.properties().getMessageId();
+        ids(b, delivery.properties());
+        return b;
+    }
+
+    /** {@code messaging.message.id} and {@code messaging.message.conversation_id}, where the message has them. */
+    private static void ids(SpanBuilder b, AMQP.BasicProperties properties) {
+        String id = properties.getMessageId();
         if (id != null) {
             b.setAttribute(MESSAGE_ID, id);
         }
-        String correlation = delivery.properties().getCorrelationId();
+        String correlation = properties.getCorrelationId();
         if (correlation != null) {
             b.setAttribute(CONVERSATION_ID, correlation);
         }
-        return b;
     }
 
     private SpanBuilder messaging(String name, SpanKind kind, String type, String operation) {

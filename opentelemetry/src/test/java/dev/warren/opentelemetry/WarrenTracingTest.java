@@ -108,12 +108,13 @@ class WarrenTracingTest {
     void handlerRunLinksToThePublishThatCreatedTheMessageAndStartsItsOwnTrace() throws Exception {
         try (BlockingChannel ch = conn.openChannel()) {
             String q = declare(ch, "handle");
-            ch.publish("", q, Message.text("hello"));
+            ch.publish("", q, Message.text("hello").withMessageId("order-1"));
             Delivery d = handleOne(ch, q);
             assertThat(d.headers()).containsKey("traceparent");
 
             SpanData producer = awaitSpan("the publish span", s -> s.getKind() == SpanKind.PRODUCER);
             assertThat(producer.getName()).isEqualTo("publish amq.default:" + q);
+            assertThat(producer.getAttributes().get(WarrenTracing.MESSAGE_ID)).isEqualTo("order-1");
             assertThat(producer.getAttributes().get(WarrenTracing.SYSTEM)).isEqualTo("rabbitmq");
             assertThat(producer.getAttributes().get(WarrenTracing.OPERATION_TYPE)).isEqualTo("send");
             assertThat(producer.getAttributes().get(WarrenTracing.DESTINATION)).isEqualTo("amq.default:" + q);
@@ -218,6 +219,7 @@ class WarrenTracingTest {
             assertThat(call.getAttributes().get(WarrenTracing.OPERATION_NAME)).isEqualTo("call");
             assertThat(call.getAttributes().get(WarrenTracing.ROUTING_KEY)).isEqualTo(q);
             assertThat(call.getAttributes().get(WarrenTracing.OUTCOME)).isEqualTo("reply");
+            assertThat(call.getAttributes().get(WarrenTracing.CONVERSATION_ID)).isNotEmpty();
             SpanData serve = awaitSpan("the serve span", s -> s.getKind() == SpanKind.CONSUMER);
             assertThat(serve.getLinks()).singleElement()
                     .satisfies(l -> assertThat(l.getSpanContext().getSpanId()).isEqualTo(call.getSpanId()));
