@@ -173,7 +173,15 @@ class WarrenMetricsTest {
 
             proxy.pause();
             Subtask<Void> publish = ch.fork(() -> ch.publish("", q, "held".getBytes()));
-            awaitTrue(() -> gauge("warren.publishes.unconfirmed", null) == 1 && gauge("warren.waiters", "publish") == 1);
+            awaitTrue(() -> {
+                double unconfirmed = gauge("warren.publishes.unconfirmed", null);
+                double publishers = gauge("warren.waiters", "publish");
+                if (unconfirmed != 1 || publishers != 1) {
+                    lastSeen = "unconfirmed " + unconfirmed + ", parked publishers " + publishers;
+                    return false;
+                }
+                return true;
+            });
 
             proxy.cut();
             assertThatThrownBy(ch::join).isInstanceOf(ClosedException.class);
@@ -215,10 +223,14 @@ class WarrenMetricsTest {
         assertThat(registry.get("warren.connections").gauge().getId().getBaseUnit()).isEqualTo("connections");
     }
 
+    /** What the last failed check of an awaited condition saw, for the failure message. */
+    private static volatile String lastSeen = "";
+
     private static void awaitTrue(BooleanSupplier condition) {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() - deadline).as("condition held within 20 s").isNegative();
+            assertThat(System.nanoTime() - deadline).as("condition held within 20 s (last seen: %s)", lastSeen)
+                    .isNegative();
             LockSupport.parkNanos(1_000_000);
         }
     }
