@@ -196,6 +196,16 @@ public final class WarrenTracing implements WarrenObserver {
         return produce("publish", exchange, routingKey, headers, null);
     }
 
+    /**
+     * Starts a publish's PRODUCER span, with the message's id and correlation id, and injects
+     * its context into {@code headers}.
+     *
+     * @param exchange the exchange
+     * @param routingKey the routing key
+     * @param headers the message's headers, mutable
+     * @param properties the message's properties
+     * @return the span, ended with the publish's outcome
+     */
     @Override
     public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
             AMQP.BasicProperties properties) {
@@ -207,6 +217,16 @@ public final class WarrenTracing implements WarrenObserver {
         return produce("call", exchange, routingKey, headers, null);
     }
 
+    /**
+     * Starts a call's PRODUCER span, with the request's correlation id as conversation id, and
+     * injects its context into {@code headers}.
+     *
+     * @param exchange the exchange
+     * @param routingKey the routing key
+     * @param headers the request's headers, mutable
+     * @param properties the request's properties
+     * @return the span, ended with the call's outcome
+     */
     @Override
     public Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
             AMQP.BasicProperties properties) {
