@@ -285,7 +285,8 @@ public final class BlockingConnection implements AutoCloseable {
      * </ol>
      * The report says what was still running when the grace ran out; it is logged too (INFO
      * when everything finished, WARN otherwise). On a connection closed already it does
-     * nothing and reports zeros.
+     * nothing and reports zeros. If interrupted meanwhile it stops waiting, closes, and keeps
+     * the interrupt status set.
      *
      * @param grace how long to wait at most for the running work (zero: cancel, then close at once)
      * @return what the drain did and what was still running when it closed

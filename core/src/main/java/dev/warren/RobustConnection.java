@@ -460,7 +460,6 @@ public final class RobustConnection implements AutoCloseable {
         }
     }
 
-    /** Whether every thread of this connection has ended (for tests). */
     /**
      * Closes gracefully: stops taking new work, lets the running work finish for up to
      * {@code grace}, then {@linkplain #close() closes}. Publishes and calls are refused
@@ -474,7 +473,8 @@ public final class RobustConnection implements AutoCloseable {
      * what still waits fails with the {@link ClosedException}, never silently. The report says
      * what was cut off (logged too: INFO when nothing was, WARN otherwise). A recovery during the
      * drain is not drained again: what the works subscribed on the new connection is closed with
-     * it. On a robust connection closed already it does nothing and reports zeros.
+     * it. On a robust connection closed already it does nothing and reports zeros. If
+     * interrupted meanwhile it stops waiting, closes, and keeps the interrupt status set.
      *
      * @param grace how long to wait at most for the running work
      * @return what the drain did and what was still running when it closed
@@ -518,6 +518,7 @@ public final class RobustConnection implements AutoCloseable {
         return false;
     }
 
+    /** Whether every thread of this connection has ended (for tests). */
     boolean threadsEnded() {
         return !supervisor.isAlive() && channelKeeper.isTerminated() && supervised.isEmpty();
     }
