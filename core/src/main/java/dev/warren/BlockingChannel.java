@@ -595,6 +595,7 @@ public final class BlockingChannel implements AutoCloseable {
         Names.allowEmpty(routingKey, "routing key");
         Objects.requireNonNull(message, "message");
         ensureNotClosedByApplication();
+        connection.refuseIfDraining("publishes");
         return parts.publisher().publishDeferred(exchange, routingKey, message.properties(), message.body(),
                 message.mandatory());
     }
@@ -619,6 +620,7 @@ public final class BlockingChannel implements AutoCloseable {
         Names.allowEmpty(routingKey, "routing key");
         Objects.requireNonNull(messages, "messages").forEach(m -> Objects.requireNonNull(m, "message"));
         ensureNotClosedByApplication();
+        connection.refuseIfDraining("publishes");
         return new PublishBatch(messages.size(), parts.publisher().publishAll(exchange, routingKey, messages,
                 parts.publisher().defaultTimeout()));
     }
@@ -638,6 +640,7 @@ public final class BlockingChannel implements AutoCloseable {
         Names.allowEmpty(exchange, "exchange name");
         Names.allowEmpty(routingKey, "routing key");
         ensureNotClosedByApplication();
+        connection.refuseIfDraining("publishes");
         parts.publisher().publish(exchange, routingKey, props == null ? EMPTY_PROPERTIES : props, body, mandatory,
                 timeout);
     }
@@ -777,6 +780,7 @@ public final class BlockingChannel implements AutoCloseable {
     public Delivery call(String exchange, String routingKey, Message request, Duration timeout)
             throws InterruptedException {
         ensureNotClosedByApplication();
+        connection.refuseIfDraining("calls");
         return parts.rpc().call(exchange, routingKey, request, timeout);
     }
 

@@ -9,10 +9,13 @@ import dev.warren.internal.CloseListeners;
 import dev.warren.internal.Closes;
 import dev.warren.internal.Connector;
 import dev.warren.internal.InsecureTls;
+import dev.warren.internal.Durations;
 import dev.warren.internal.Offload;
+import dev.warren.internal.SubscriptionImpl;
 import dev.warren.internal.Telemetry;
 import dev.warren.internal.Writer;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,6 +25,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A connection to RabbitMQ, opened with {@link Warren#connect(String)}. Thread-safe: any thread
@@ -35,12 +42,19 @@ import java.util.function.Consumer;
  */
 public final class BlockingConnection implements AutoCloseable {
     private static final AtomicLong WRITERS = new AtomicLong();
+    private static final Logger LOG = LoggerFactory.getLogger(BlockingConnection.class);
+    /** How often a drain looks again at what still runs (handlers, confirms, calls). */
+    private static final long DRAIN_POLL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
 
     private final Connection raw;
     private final ConnectionOptions options;
     private final Set<BlockingChannel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicReference<ConnectionClosedException> closed = new AtomicReference<>();
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Set by a graceful close: publishes and calls from threads outside the running work are refused. */
+    private volatile boolean draining;
+    /** During a drain, what else counts as the running work (a robust connection's supervised works). */
+    private volatile java.util.function.BooleanSupplier alsoWork = () -> false;
     private final BlockedGate gate = new BlockedGate();
     private final Writer writer;
     private final CloseListeners closeListeners = new CloseListeners("warren-connection-on-close");
@@ -234,12 +248,7 @@ public final class BlockingConnection implements AutoCloseable {
      */
     @Override
     public void close() {
-        for (BlockingChannel c : channels) {
-            if (c.scope().isSubtaskThread()) {
-                throw new WrongThreadException("a subtask of " + c + " cannot close its own connection: it would wait"
-                        + " for itself");
-            }
-        }
+        ensureNotSubtask();
         if (!closing.compareAndSet(false, true)) {
             return;
         }
@@ -249,17 +258,7 @@ public final class BlockingConnection implements AutoCloseable {
         for (BlockingChannel c : List.copyOf(channels)) {
             closers.add(Thread.ofVirtual().name("warren-close-ch" + c.channelNumber()).start(c::closeFromConnection));
         }
-        boolean interrupted = false;
-        for (Thread t : closers) {
-            for (;;) {
-                try {
-                    t.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
+        boolean interrupted = joinAll(closers);
         closed.compareAndSet(null, new ConnectionClosedException(options.connectionName(), 200,
                 "closed by the application", false, null, null));
         closeListeners.fire(closed.get());
@@ -278,6 +277,170 @@ public final class BlockingConnection implements AutoCloseable {
         reportClosed();
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Closes gracefully: stops taking new work, lets the running work finish for up to
+     * {@code grace}, then {@linkplain #close() closes}. In order:
+     * <ol>
+     *   <li>publishes and calls are refused ({@link ConnectionClosedException}, 200) from every
+     *       thread but the owners of the connection's channels and their subtasks, so that
+     *       running handlers and consumer loops can still publish what their work produces;</li>
+     *   <li>every subscription of every channel is {@linkplain Subscription#cancel() cancelled}:
+     *       no new deliveries, what is buffered is handed out, {@code handle} and {@code serve}
+     *       return once their handlers have finished and settled;</li>
+     *   <li>it waits, up to {@code grace} in all, until no subtask of the channels runs, no
+     *       publish waits for its confirm and no call for its reply;</li>
+     *   <li>it closes as {@link #close()} does: what is still buffered is requeued, what still
+     *       runs is cancelled, and what still waits fails with the {@link ClosedException}
+     *       (never silently).</li>
+     * </ol>
+     * The report says what was still running when the grace ran out; it is logged too (INFO
+     * when everything finished, WARN otherwise). On a connection closed already it does
+     * nothing and reports zeros. If interrupted meanwhile it stops waiting, closes, and keeps
+     * the interrupt status set.
+     *
+     * @param grace how long to wait at most for the running work (zero: cancel, then close at once)
+     * @return what the drain did and what was still running when it closed
+     * @throws NullPointerException if grace is null
+     * @throws IllegalArgumentException if grace is negative
+     * @throws WrongThreadException when called from a subtask of one of its channels
+     */
+    public DrainReport close(Duration grace) {
+        java.util.Objects.requireNonNull(grace, "grace");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative, not " + grace);
+        }
+        ensureNotSubtask();
+        if (closing.get() || closed.get() != null) {
+            close();
+            return DrainReport.nothing();
+        }
+        DrainReport r = drain(System.nanoTime() + Durations.saturatedNanos(grace), () -> 0, () -> false);
+        close();
+        log(LOG, "connection " + (options.connectionName() != null ? "'" + options.connectionName() + "'"
+                : options.redactedUri()), r);
+        return r;
+    }
+
+    /**
+     * The graceful close's steps before the close: refuse new publishes and calls, cancel every
+     * subscription, wait until {@code deadline} (System.nanoTime) for what runs, counting also
+     * {@code worksRunning}; then requeue what is still buffered. Does not close. Threads for
+     * which {@code isWork} is true may still publish and call.
+     */
+    DrainReport drain(long deadline, IntSupplier worksRunning, java.util.function.BooleanSupplier isWork) {
+        long start = System.nanoTime();
+        alsoWork = isWork;
+        draining = true;
+        List<SubscriptionImpl> subs = new ArrayList<>();
+        for (BlockingChannel c : List.copyOf(channels)) {
+            subs.addAll(c.parts().consumers().liveSubscriptions());
+        }
+        // In parallel: each cancel waits for its channel's slot and the broker's cancel-ok.
+        List<Thread> cancels = new ArrayList<>();
+        for (SubscriptionImpl s : subs) {
+            cancels.add(Thread.ofVirtual().name("warren-drain-cancel").start(s::cancel));
+        }
+        boolean interrupted = joinAll(cancels);
+        int handlers;
+        int works;
+        int unconfirmed;
+        int calls;
+        for (;;) {
+            handlers = 0;
+            unconfirmed = 0;
+            calls = 0;
+            for (BlockingChannel c : List.copyOf(channels)) {
+                handlers += c.scope().liveCount();
+                unconfirmed += c.unconfirmedCount();
+                calls += c.pendingCallCount();
+            }
+            works = worksRunning.getAsInt();
+            long left = deadline - System.nanoTime();
+            if (handlers + works + unconfirmed + calls == 0 || left <= 0 || interrupted) {
+                break;
+            }
+            // A short look-again: the things waited for (subtasks, confirms, replies, works) have no common signal.
+            LockSupport.parkNanos(this, Math.min(left, DRAIN_POLL_NANOS));
+            interrupted = Thread.interrupted();
+        }
+        int requeued = 0;
+        for (SubscriptionImpl s : subs) {
+            requeued += s.buffered();
+            s.close();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return new DrainReport(Duration.ofNanos(System.nanoTime() - start), subs.size(), requeued, handlers, works,
+                unconfirmed, calls);
+    }
+
+    /** Logs a drain's report: INFO when it was complete, WARN when something was cut off. */
+    static void log(Logger log, String what, DrainReport r) {
+        if (r.complete()) {
+            log.info("{} drained in {} ms: {} subscription(s) cancelled, {} buffered delivery(ies) requeued",
+                    what, r.elapsed().toMillis(), r.subscriptionsCancelled(), r.deliveriesRequeued());
+        } else {
+            log.warn("{} closed after a {} ms drain with work still running: {}", what, r.elapsed().toMillis(), r);
+        }
+    }
+
+    /**
+     * Refuses a publish or a call while a graceful close drains, unless it comes from the
+     * running work: an owner of one of the channels or one of their subtasks.
+     */
+    void refuseIfDraining(String what) {
+        if (draining && !isWorkerThread() && !alsoWork.getAsBoolean()) {
+            throw refused(options.connectionName(), what);
+        }
+    }
+
+    /** What a publish or call gets while a graceful close drains. */
+    static ConnectionClosedException refused(String connectionName, String what) {
+        return new ConnectionClosedException(connectionName, 200, "closing gracefully: no new " + what + " accepted",
+                false, null, null);
+    }
+
+    /** Whether a graceful close has begun; package-private for tests. */
+    boolean isDraining() {
+        return draining;
+    }
+
+    /** Whether the calling thread owns one of the channels or is one of their subtasks. */
+    boolean isWorkerThread() {
+        Thread me = Thread.currentThread();
+        for (BlockingChannel c : channels) {
+            if (c.scope().owner() == me || c.scope().isSubtaskThread()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean joinAll(List<Thread> threads) {
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            for (;;) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        return interrupted;
+    }
+
+    private void ensureNotSubtask() {
+        for (BlockingChannel c : channels) {
+            if (c.scope().isSubtaskThread()) {
+                throw new WrongThreadException("a subtask of " + c + " cannot close its own connection: it would wait"
+                        + " for itself");
+            }
         }
     }
 

@@ -86,6 +86,8 @@ public final class RobustConnection implements AutoCloseable {
     /** Set once, when closed by the application or after giving up; what every later call throws. */
     private volatile ConnectionClosedException terminal;
     private volatile boolean closedByApplication;
+    /** Set by {@link #close(Duration)}: publishes and calls from outside the supervised works are refused. */
+    private volatile boolean draining;
 
     /** One connection and the channels this class opened on it. */
     static final class Generation {
@@ -251,6 +253,7 @@ public final class RobustConnection implements AutoCloseable {
         Objects.requireNonNull(exchange, "exchange");
         Objects.requireNonNull(routingKey, "routingKey");
         Objects.requireNonNull(message, "message");
+        refuseIfDraining("publishes");
         Message m = message.properties().getMessageId() != null ? message
                 : message.withMessageId(idPrefix + ids.incrementAndGet());
         long deadline = System.nanoTime() + publishTimeout.toNanos();
@@ -327,6 +330,7 @@ public final class RobustConnection implements AutoCloseable {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, not " + timeout);
         }
+        refuseIfDraining("calls");
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Generation g;
@@ -454,6 +458,64 @@ public final class RobustConnection implements AutoCloseable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Closes gracefully: stops taking new work, lets the running work finish for up to
+     * {@code grace}, then {@linkplain #close() closes}. Publishes and calls are refused
+     * ({@link ConnectionClosedException}, 200) from every thread but the supervised works and the
+     * owners and subtasks of the current connection's channels (their handlers), which may still
+     * publish what their work produces; every subscription on the current connection is
+     * {@linkplain Subscription#cancel() cancelled}, so a work's {@code handle} or {@code serve}
+     * returns once its handlers have settled, and the work can return; then it waits, up to
+     * {@code grace} in all, until every supervised work has ended, no handler runs, and no
+     * publish or call waits for the broker. What still runs then is cancelled by the close, and
+     * what still waits fails with the {@link ClosedException}, never silently. The report says
+     * what was cut off (logged too: INFO when nothing was, WARN otherwise). A recovery during the
+     * drain is not drained again: what the works subscribed on the new connection is closed with
+     * it. On a robust connection closed already it does nothing and reports zeros. If
+     * interrupted meanwhile it stops waiting, closes, and keeps the interrupt status set.
+     *
+     * @param grace how long to wait at most for the running work
+     * @return what the drain did and what was still running when it closed
+     * @throws NullPointerException if grace is null
+     * @throws IllegalArgumentException if grace is negative
+     * @throws WrongThreadException when called from a supervised work of this connection
+     */
+    public DrainReport close(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be negative, not " + grace);
+        }
+        if (isWorkThread()) {
+            throw new WrongThreadException("a supervised work cannot close its own robust connection");
+        }
+        if (terminal != null) {
+            close();
+            return DrainReport.nothing();
+        }
+        draining = true;
+        DrainReport r = current.connection.drain(System.nanoTime()
+                + dev.warren.internal.Durations.saturatedNanos(grace), supervised::size, this::isWorkThread);
+        close();
+        BlockingConnection.log(LOG, "robust connection '" + name + "'", r);
+        return r;
+    }
+
+    /** During {@link #close(Duration)}: refuses a publish or call from outside the running work. */
+    private void refuseIfDraining(String what) {
+        if (draining && !isWorkThread() && !current.connection.isWorkerThread()) {
+            throw BlockingConnection.refused(name, what);
+        }
+    }
+
+    private boolean isWorkThread() {
+        for (Supervised s : supervised) {
+            if (s.isWorkThread()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether every thread of this connection has ended (for tests). */

@@ -26,6 +26,8 @@ import java.util.Iterator;
  *       throw its {@link ClosedException} at once, also in the threads waiting in them, and
  *       even if deliveries are buffered (they can no longer be settled; the broker requeues
  *       them).</li>
+ *   <li>The application calls {@link #cancel()}: no new deliveries; what was buffered is
+ *       handed out, then it ends as after {@link #close()} (a graceful drain).</li>
  *   <li>The application calls {@link #close()}: the consumer is cancelled, what was buffered
  *       and not taken is requeued, and {@link #take()} throws {@link IllegalStateException};
  *       iteration and {@link #handle} end normally.</li>
@@ -69,7 +71,8 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * @throws ConsumerCancelledException when the broker cancelled the consumer and nothing buffered is left
      * @throws ClosedException when the channel or connection closed (at once, even if deliveries are
      *         buffered)
-     * @throws IllegalStateException when the subscription was closed by the application
+     * @throws IllegalStateException when the subscription was closed by the application, or
+     *         cancelled by it ({@link #cancel()}) and nothing buffered is left
      * @throws InterruptedException when interrupted while waiting and the channel is open
      */
     Delivery take() throws InterruptedException;
@@ -85,7 +88,8 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * @throws ConsumerCancelledException when the broker cancelled the consumer and nothing buffered is left
      * @throws ClosedException when the channel or connection closed (at once, even if deliveries are
      *         buffered)
-     * @throws IllegalStateException when the subscription was closed by the application
+     * @throws IllegalStateException when the subscription was closed by the application, or
+     *         cancelled by it ({@link #cancel()}) and nothing buffered is left
      * @throws InterruptedException when interrupted while waiting and the channel is open
      */
     Delivery poll(Duration timeout) throws InterruptedException;
@@ -93,7 +97,7 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
     /**
      * Iterates over deliveries as they arrive: {@code hasNext()} waits like {@link #take()}.
      * Iteration ends normally (hasNext is false) when the subscription is closed by the
-     * application; it throws {@link ConsumerCancelledException} or the {@link ClosedException}
+     * application, or cancelled by it and drained; it throws {@link ConsumerCancelledException} or the {@link ClosedException}
      * when it ended otherwise. The deliveries must still be settled.
      *
      * <p>Since an iterator cannot throw {@link InterruptedException}, an interrupt while
@@ -114,7 +118,8 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      *
      * <p>It returns normally when the subscription is closed by the application (from another
      * thread, or from a handler), after the running handlers have finished; at once if it was
-     * closed already.
+     * closed already. After {@link #cancel()} it first hands what is buffered to handlers, then
+     * returns once they have finished and settled.
      *
      * @param concurrency how many may run at once
      * @param handler what handles each one
@@ -161,6 +166,25 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
      * @throws InterruptedException when the calling thread was interrupted
      */
     void handle(int concurrency, DeliveryHandler handler, boolean requeueOnFailure) throws InterruptedException;
+
+    /**
+     * Stops new deliveries and lets what is buffered drain: sends basic.cancel (waiting in the
+     * channel's slot for the broker's cancel-ok, after which no delivery follows), and then
+     * {@link #take()}, {@link #poll(Duration)}, the iterator and {@link #handle} hand out what is
+     * still buffered, in order, and end: {@code take()} and {@code poll} throw
+     * {@link IllegalStateException}, {@code hasNext()} returns false, and {@code handle} returns
+     * normally once its running handlers have finished and settled. Every delivery handed out,
+     * before or after, can still be settled while the channel is open. Use it for a graceful stop
+     * (a redeploy); {@link BlockingConnection#close(Duration)} does it for every subscription.
+     *
+     * <p>Deliveries nobody takes stay buffered (unacknowledged) until {@link #close()} requeues
+     * them, or the channel's close does. When the broker cancelled the consumer first, this does
+     * nothing and the subscription still ends with {@link ConsumerCancelledException}; when the
+     * subscription or its channel is closed already, it does nothing either. Idempotent; may be
+     * called from any thread, but not from amqp-client's (it waits for the broker). If
+     * interrupted meanwhile it finishes anyway and keeps the interrupt status set.
+     */
+    void cancel();
 
     /**
      * Cancels the consumer (basic.cancel, waiting in the channel's slot for the broker's

@@ -34,6 +34,11 @@ public final class Consumers {
         return live.size();
     }
 
+    /** The subscriptions of this channel that have not ended, at this moment (for a graceful drain). */
+    public java.util.List<SubscriptionImpl> liveSubscriptions() {
+        return java.util.List.copyOf(live);
+    }
+
     ConsumerRouter router() {
         return router;
     }

@@ -54,6 +54,8 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     private static final Object CANCELLED = new Object();
     /** {@link #end} when the application closed the subscription. */
     private static final Object APP_CLOSED = new Object();
+    /** {@link #end} after the application's {@link #cancel()}: what is buffered is handed out, then it ends. */
+    private static final Object DRAINED = new Object();
 
     private static final VarHandle HEAD;
     private static final VarHandle TAIL;
@@ -82,12 +84,14 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     private final boolean autoAck;
     /** Completed by cancel-ok or by the broker's cancel: after either, no delivery follows. */
     private final CompletableFuture<Void> cancelDone = new CompletableFuture<>();
+    /** Set by the first of cancel() and close() to send basic.cancel: the other waits for its answer. */
+    private final java.util.concurrent.atomic.AtomicBoolean cancelSent = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** The dummy node: the last delivery taken (or the initial sentinel). */
     private volatile InboundDelivery head;
     private volatile InboundDelivery tail;
     private volatile Waiter waiters;
-    /** null while active; then {@link #CANCELLED}, {@link #APP_CLOSED} or the channel's ClosedException. */
+    /** null while active; then {@link #CANCELLED}, {@link #DRAINED}, {@link #APP_CLOSED} or the channel's ClosedException. */
     private volatile Object end;
     private volatile boolean closing;
     private final String consumerTag;
@@ -339,7 +343,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                     // a take in between must fail as well, not hand out what is buffered.
                     e = ctx.closedCause();
                 }
-                if (e != null && e != CANCELLED) {
+                if (e != null && e != CANCELLED && e != DRAINED) {
                     if (e == APP_CLOSED) {
                         normal = true;
                         return CLOSED_BY_APP;
@@ -353,6 +357,10 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 }
                 if (e == CANCELLED) {
                     throw new ConsumerCancelledException(queue, consumerTag);
+                }
+                if (e == DRAINED) {
+                    normal = true;
+                    return CLOSED_BY_APP;
                 }
                 if (w == null) {
                     if (timedOut) {
@@ -503,7 +511,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     private void setEnd(Object e) {
         for (;;) {
             Object cur = end;
-            if (cur instanceof ClosedException || cur == e || (cur != null && e == CANCELLED)) {
+            if (cur instanceof ClosedException || cur == e || (cur != null && (e == CANCELLED || e == DRAINED))) {
                 return;
             }
             if (END.compareAndSet(this, cur, e)) {
@@ -694,17 +702,10 @@ public final class SubscriptionImpl implements Subscription, Consumer {
         try {
             setEnd(APP_CLOSED);
             if (ctx.closedCause() == null && !cancelDone.isDone()) {
-                interrupted |= cancelConsumer();
+                interrupted |= cancelOnce();
             }
             // After cancel-ok (or the broker's cancel) no delivery follows: the buffer is complete.
-            for (;;) {
-                try {
-                    ctx.await(cancelDone);
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
+            interrupted |= awaitCancelDone();
             boolean requeued = false;
             for (InboundDelivery d = poll(); d != null; d = poll()) {
                 if (!autoAck) {
@@ -723,6 +724,57 @@ public final class SubscriptionImpl implements Subscription, Consumer {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    // ---------------------------------------------------------------- cancel (graceful drain)
+
+    @Override
+    public void cancel() {
+        if (closing || end != null || ctx.closedCause() != null) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            if (!cancelDone.isDone()) {
+                interrupted = cancelOnce();
+            }
+            interrupted |= awaitCancelDone();
+            // Only now: a delivery that came before cancel-ok is handed out like the rest.
+            setEnd(DRAINED);
+        } catch (ClosedException e) {
+            // The channel closed meanwhile: the subscription ended with it.
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Deliveries buffered and not taken (for the drain's report). */
+    public int buffered() {
+        int n = 0;
+        for (InboundDelivery d = head.next(); d != null && d != d.next(); d = d.next()) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Waits for cancel-ok, the broker's cancel or the channel's close; returns whether it was interrupted meanwhile. */
+    private boolean awaitCancelDone() {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                ctx.await(cancelDone);
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+    }
+
+    /** {@link #cancelConsumer()} by the first caller only; a later one waits for cancelDone instead. */
+    private boolean cancelOnce() {
+        return cancelSent.compareAndSet(false, true) && cancelConsumer();
     }
 
     /**
@@ -755,7 +807,8 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     }
 
     private IllegalStateException closedByApplication() {
-        return new IllegalStateException("the subscription to queue '" + queue + "' was closed by the application");
+        return new IllegalStateException("the subscription to queue '" + queue + "' was "
+                + (end == DRAINED ? "cancelled and drained" : "closed") + " by the application");
     }
 
     private static long toNanos(Duration d) {
@@ -773,7 +826,7 @@ public final class SubscriptionImpl implements Subscription, Consumer {
     public String toString() {
         Object e = end;
         String state = e == null ? "active" : e == CANCELLED ? "cancelled by the broker"
-                : e == APP_CLOSED ? "closed" : "channel closed";
+                : e == APP_CLOSED ? "closed" : e == DRAINED ? "cancelled by the application" : "channel closed";
         return "Subscription[queue '" + queue + "', tag '" + consumerTag + "', " + state + "]";
     }
 }

@@ -64,8 +64,19 @@ class ReadmeSnippetsTest {
             return "ReadmeSnippet" + index;
         }
 
+        /**
+         * The class to compile. A block may begin with imports of its own (the Spring Boot
+         * one): they go before the header, and the line numbers stay as they were.
+         */
         String source() {
-            return HEADER.formatted(className()) + code + "\n    }\n}\n";
+            List<String> lines = code.lines().toList();
+            int imports = 0;
+            while (imports < lines.size() && (lines.get(imports).startsWith("import ") || lines.get(imports).isBlank())) {
+                imports++;
+            }
+            String own = lines.subList(0, imports).stream().map(l -> l + "\n").collect(Collectors.joining());
+            String body = lines.subList(imports, lines.size()).stream().collect(Collectors.joining("\n", "", "\n"));
+            return own + HEADER.formatted(className()) + body + "\n    }\n}\n";
         }
 
         /** The README line of a line of {@link #source()}. */
