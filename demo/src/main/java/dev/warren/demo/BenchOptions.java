@@ -25,7 +25,11 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
 
     /** Every scenario, in the order they run by default. */
     public static final List<String> ALL_SCENARIOS =
-            List.of("publish-queue", "publish-client-bound", "consume", "rpc", "waiters");
+            List.of("publish-queue", "publish-client-bound", "consume", "rpc", "waiters", "publish-alternatives",
+                    "rpc-alternatives");
+
+    /** The scenarios that measure Warren against what users would write instead of it; --alternatives=no skips them. */
+    public static final List<String> ALTERNATIVES = List.of("publish-alternatives", "rpc-alternatives");
 
     /** Scenarios run only when named: publish-client-bound with JFR or metrics on, against both off. */
     public static final List<String> EXTRA_SCENARIOS = List.of("publish-overhead");
@@ -33,7 +37,7 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
     /** What {@code --help} prints. */
     public static final String USAGE = """
             Usage: Bench [--scenarios=a,b,...] [--seconds=N] [--warmup=N] [--size=BYTES] [--reps=N] [--csv=PATH]
-                         [--chart=PATH|none] [--waiters=N]
+                         [--chart=PATH|none] [--waiters=N] [--alternatives=yes|no]
               --scenarios  any of %s (default: all but %s)
               --seconds    length of each measured run in seconds, decimals allowed (default 5)
               --warmup     warm-up seconds before each measured run, 0 for none (default 2)
@@ -46,9 +50,11 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
               --waiters    virtual threads the waiters scenario parks in take() and in call() (default 100000;
                            1000000 needs about 3 GB of heap; exec:java runs in Maven's JVM, whose default
                            is a quarter of RAM: else MAVEN_OPTS=-Xmx4g, or BENCH_JAVA_OPTS=-Xmx4g for demo/bench)
+              --alternatives  no: leave out %s, Warren against amqp-client's blocking
+                           styles, its RpcClient and Spring AMQP's RabbitTemplate (default yes)
               --help       print this and exit
             """.formatted(String.join(",", ALL_SCENARIOS) + "," + String.join(",", EXTRA_SCENARIOS),
-            String.join(",", EXTRA_SCENARIOS));
+            String.join(",", EXTRA_SCENARIOS), String.join(",", ALTERNATIVES));
 
     /** Checks the values, so a typo fails before a broker is even looked for. */
     public BenchOptions {
@@ -103,6 +109,7 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
         Path csv = Path.of("bench-results.csv");
         String chart = null;
         int waiters = 100_000;
+        boolean alternatives = true;
         for (Map.Entry<String, String> e : given.entrySet()) {
             String value = e.getValue().strip();
             switch (e.getKey()) {
@@ -114,8 +121,16 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
                 case "csv" -> csv = Path.of(value);
                 case "chart" -> chart = value;
                 case "waiters" -> waiters = integer("--waiters", value);
+                case "alternatives" -> alternatives = switch (value) {
+                    case "yes" -> true;
+                    case "no" -> false;
+                    default -> throw new IllegalArgumentException("--alternatives takes yes or no, not '" + value + "'");
+                };
                 default -> throw new IllegalArgumentException("unknown option --" + e.getKey());
             }
+        }
+        if (!alternatives) {
+            scenarios = scenarios.stream().filter(s -> !ALTERNATIVES.contains(s)).toList();
         }
         Path chartPath = chart == null ? withExtension(csv, ".png") : chart.equals("none") ? null : Path.of(chart);
         return new BenchOptions(scenarios, measured, warmup, size, reps, csv, chartPath, waiters, help);

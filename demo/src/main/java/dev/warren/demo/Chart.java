@@ -13,8 +13,12 @@ import java.nio.file.Path;
 import java.text.DecimalFormat;
 import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
 import javax.imageio.ImageIO;
 import org.jfree.chart.JFreeChart;
@@ -28,9 +32,11 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * The results as a PNG: for publish-client-bound, publish-queue and rpc (those that ran), one
- * row of two panels, throughput and p99 latency against the number of threads or callers (log
- * scales), with a line for raw and one for Warren.
+ * The results as a PNG: for publish-client-bound, publish-queue, rpc and the two alternatives
+ * scenarios (those that ran), one row of two panels, throughput and p99 latency against the
+ * number of threads or callers (log scales), with a line for raw and one for Warren; on the
+ * alternatives' panels a line for each alternative and one for Warren (at each count the median
+ * of Warren's medians over the alternatives' rows, since Warren ran beside each of them).
  *
  * <p>Drawn with JFreeChart into a headless image. Text needs fonts: on a machine without any
  * (no fontconfig, no fonts package) Java2D fails, and {@link #write} reports why instead of
@@ -41,12 +47,17 @@ final class Chart {
     private static final List<String[]> DRAWN = List.of(
             new String[] {"publish-client-bound", "publishing threads (raw: always 1)"},
             new String[] {"publish-queue", "publishing threads (raw: always 1)"},
-            new String[] {"rpc", "callers in flight"});
+            new String[] {"rpc", "callers in flight"},
+            new String[] {"publish-alternatives", "publishing threads"},
+            new String[] {"rpc-alternatives", "callers in flight"});
     private static final int PANEL_WIDTH = 640;
     private static final int PANEL_HEIGHT = 380;
     private static final int TITLE_HEIGHT = 40;
     private static final Color RAW = new Color(0x1f, 0x77, 0xb4);
     private static final Color WARREN = new Color(0xd6, 0x27, 0x28);
+    /** The alternatives' lines, in the order their groups ran. */
+    private static final Color[] OTHERS = {RAW, new Color(0x2c, 0xa0, 0x2c), new Color(0x94, 0x67, 0xbd),
+        new Color(0xff, 0x7f, 0x0e)};
 
     private Chart() {
     }
@@ -82,9 +93,9 @@ final class Chart {
                 String xLabel = drawn.get(i)[1];
                 List<RowResult> rows = rowsOf(scenario, results);
                 int y = TITLE_HEIGHT + i * PANEL_HEIGHT;
-                panel(scenario + ": throughput", xLabel, "per second", rows, Summary::rate, false)
+                panel(scenario + ": throughput", xLabel, "per second", lines(rows, Summary::rate), false)
                         .draw(g, new Rectangle2D.Double(0, y, PANEL_WIDTH, PANEL_HEIGHT));
-                panel(scenario + ": p99 latency", xLabel, "ms (log)", rows, s -> s.p99Micros() / 1e3, true)
+                panel(scenario + ": p99 latency", xLabel, "ms (log)", lines(rows, s -> s.p99Micros() / 1e3), true)
                         .draw(g, new Rectangle2D.Double(PANEL_WIDTH, y, PANEL_WIDTH, PANEL_HEIGHT));
             }
         } finally {
@@ -126,19 +137,47 @@ final class Chart {
         }
     }
 
-    /** The throughput rows of {@code scenario}, i.e. keys {@code scenario/<name>=<count>}. */
+    /**
+     * The throughput rows of {@code scenario}: keys {@code scenario/<name>=<count>}, and for the
+     * alternatives {@code scenario/vs-<alternative>/<name>=<count>}.
+     */
     private static List<RowResult> rowsOf(String scenario, List<RowResult> results) {
         return results.stream()
-                .filter(r -> r.kind() == Row.Kind.THROUGHPUT && r.key().matches(scenario + "/[a-z]+=\\d+"))
+                .filter(r -> r.kind() == Row.Kind.THROUGHPUT
+                        && r.key().matches(scenario + "/(vs-[a-z-]+/)?[a-z]+=\\d+"))
                 .toList();
     }
 
-    /** One panel: {@code figure} of each side against the count in the row keys, log x. */
-    private static JFreeChart panel(String title, String xLabel, String yLabel, List<RowResult> rows,
-                                    ToDoubleFunction<Summary> figure, boolean logY) {
+    /**
+     * The lines of one panel: raw and Warren; for rows of alternatives (keys with a
+     * {@code vs-} group), each alternative's raw side under its name, then Warren's.
+     */
+    private static List<XYSeries> lines(List<RowResult> rows, ToDoubleFunction<Summary> figure) {
+        Map<String, List<RowResult>> groups = new LinkedHashMap<>();
+        for (RowResult r : rows) {
+            String[] parts = r.key().split("/");
+            groups.computeIfAbsent(parts.length == 3 ? parts[1] : "", g -> new ArrayList<>()).add(r);
+        }
+        List<XYSeries> lines = new ArrayList<>();
+        if (groups.keySet().equals(Set.of(""))) {
+            lines.add(series(Side.RAW.label(), points(rows, Side.RAW, figure)));
+            lines.add(series(Side.WARREN.label(), points(rows, Side.WARREN, figure)));
+            return lines;
+        }
+        groups.forEach((group, groupRows) -> lines.add(series(group.substring("vs-".length()),
+                points(groupRows, Side.RAW, figure))));
+        Map<Double, List<Double>> warren = new TreeMap<>();
+        points(rows, Side.WARREN, figure).forEach(p -> warren.computeIfAbsent(p[0], x -> new ArrayList<>()).add(p[1]));
+        List<double[]> medians = new ArrayList<>();
+        warren.forEach((x, ys) -> medians.add(new double[] {x, ys.stream().sorted().toList().get(ys.size() / 2)}));
+        lines.add(series(Side.WARREN.label(), medians));
+        return lines;
+    }
+
+    /** One panel of {@code lines} against the count in the row keys, log x; Warren's line is the last one. */
+    private static JFreeChart panel(String title, String xLabel, String yLabel, List<XYSeries> lines, boolean logY) {
         XYSeriesCollection data = new XYSeriesCollection();
-        data.addSeries(series(Side.RAW, rows, figure));
-        data.addSeries(series(Side.WARREN, rows, figure));
+        lines.forEach(data::addSeries);
         LogAxis x = decades(xLabel);
         x.setSmallestValue(0.5);
         ValueAxis y;
@@ -151,12 +190,12 @@ final class Chart {
             linear.setAutoRangeIncludesZero(true);
             y = linear;
         }
-        XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, true);
-        lines.setSeriesPaint(0, RAW);
-        lines.setSeriesPaint(1, WARREN);
-        lines.setSeriesStroke(0, new BasicStroke(2f));
-        lines.setSeriesStroke(1, new BasicStroke(2f));
-        XYPlot plot = new XYPlot(data, x, y, lines);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < lines.size(); i++) {
+            renderer.setSeriesPaint(i, i == lines.size() - 1 ? WARREN : OTHERS[i % OTHERS.length]);
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+        }
+        XYPlot plot = new XYPlot(data, x, y, renderer);
         plot.setOrientation(PlotOrientation.VERTICAL);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
@@ -177,9 +216,14 @@ final class Chart {
         return axis;
     }
 
+    private static XYSeries series(String label, List<double[]> points) {
+        XYSeries series = new XYSeries(label);
+        points.forEach(p -> series.add(p[0], p[1]));
+        return series;
+    }
+
     /** One side's points: x the count after '=' in the key, y the figure; missing or NaN points are left out. */
-    private static XYSeries series(Side side, List<RowResult> rows, ToDoubleFunction<Summary> figure) {
-        XYSeries series = new XYSeries(side.label());
+    private static List<double[]> points(List<RowResult> rows, Side side, ToDoubleFunction<Summary> figure) {
         List<double[]> points = new ArrayList<>();
         for (RowResult r : rows) {
             Summary s = r.get(side);
@@ -191,7 +235,6 @@ final class Chart {
                 points.add(new double[] {Double.parseDouble(r.key().substring(r.key().lastIndexOf('=') + 1)), v});
             }
         }
-        points.forEach(p -> series.add(p[0], p[1]));
-        return series;
+        return points;
     }
 }

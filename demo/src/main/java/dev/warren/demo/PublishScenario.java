@@ -64,6 +64,19 @@ final class PublishScenario implements Scenario {
     }
 
     /**
+     * publish-alternatives: publish-queue with Warren in the "warren" column against, in the "raw"
+     * column, what users would write instead of it: amqp-client's blocking styles and Spring AMQP.
+     */
+    static PublishScenario alternatives(BrokerFixture fixture, BenchOptions options) throws Exception {
+        Map<String, Variant> variants = new LinkedHashMap<>();
+        variants.put("vs-amqp-blocking", new Variant(Contenders.PUBLISH_VS_BLOCKING, THREADS));
+        variants.put("vs-amqp-pool", new Variant(Contenders.PUBLISH_VS_POOL, THREADS));
+        variants.put("vs-spring", new Variant(Contenders.PUBLISH_VS_SPRING, THREADS));
+        String queue = fixture.declareQueue("publish-alternatives");
+        return new PublishScenario(fixture, "publish-alternatives", "", queue, queue, options, variants);
+    }
+
+    /**
      * publish-overhead: publish-client-bound with Warren on both sides, nothing observing on
      * the "raw" side, a JFR recording or warren-micrometer's meters on the "warren" side.
      */
@@ -109,6 +122,19 @@ final class PublishScenario implements Scenario {
 
     @Override
     public String note() {
+        if (variants.containsKey("vs-spring")) {
+            return name + ": publish-queue (confirmed publishes/s of transient " + options.size() + "-byte messages into"
+                    + " one classic queue) with Warren in the 'warren' column as in publish-queue, and in the 'raw' column"
+                    + " what users write instead of it, each message waited for before the next: /vs-amqp-blocking,"
+                    + " amqp-client with `threads` platform threads, a channel each (" + BlockingPublish.CHANNELS_PER_CONNECTION
+                    + " per connection), basicPublish then waitForConfirmsOrDie; /vs-amqp-pool, `threads` virtual threads"
+                    + " sharing a pool of at most " + BlockingPublish.POOL + " such channels (the usual port to Java 21;"
+                    + " waitForConfirms holds a monitor, which pins on Java 21); /vs-spring, Spring AMQP "
+                    + org.springframework.amqp.core.Message.class.getPackage().getImplementationVersion()
+                    + " RabbitTemplate, correlated confirms, `threads` virtual threads each sending and waiting on its"
+                    + " CorrelationData future, channel cache " + SpringTemplate.CHANNEL_CACHE
+                    + ". warren/raw is Warren's throughput over the alternative's.";
+        }
         if (!variants.containsKey("")) {
             return name + ": publish-client-bound (to amq.direct, bound to nothing, " + options.size()
                     + "-byte messages) with Warren on both sides: the 'raw' column is Warren with no observer and no"

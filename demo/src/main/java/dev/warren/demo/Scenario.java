@@ -22,6 +22,8 @@ interface Scenario extends AutoCloseable {
             case "publish-overhead" -> PublishScenario.overhead(fixture, options);
             case "consume" -> new ConsumeScenario(fixture, options);
             case "rpc" -> RpcScenario.start(fixture, options);
+            case "publish-alternatives" -> PublishScenario.alternatives(fixture, options);
+            case "rpc-alternatives" -> RpcScenario.alternatives(fixture, options);
             case "waiters" -> new WaitersScenario(fixture, options);
             default -> throw new IllegalArgumentException("unknown scenario " + name);
         };

@@ -1,6 +1,7 @@
 package dev.warren.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,10 @@ class BenchTest {
             }
         });
         // The chart goes beside the CSV unless told otherwise; without fonts Bench warns instead.
-        Path png = dir.resolve("results.png");
+        assertPngOrNoFonts(dir.resolve("results.png"));
+    }
+
+    private static void assertPngOrNoFonts(Path png) throws Exception {
         if (Chart.textProblem() == null) {
             assertThat(Files.readAllBytes(png)).startsWith(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
         } else {
@@ -84,5 +88,59 @@ class BenchTest {
             assertThat(Double.parseDouble(f[1])).isPositive();
             assertThat(Double.parseDouble(f[2])).isPositive();
         });
+    }
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void publishAlternativesRunEveryContenderAgainstWarrenAtEveryThreadCount(@TempDir Path dir) throws Exception {
+        List<String[]> rows = alternatives(dir, "publish-alternatives");
+        assertPngOrNoFonts(dir.resolve("publish-alternatives.png"));
+
+        assertThat(rows).extracting(f -> f[0]).containsExactly(
+                "publish-alternatives/vs-amqp-blocking/threads=1", "publish-alternatives/vs-amqp-blocking/threads=100",
+                "publish-alternatives/vs-amqp-blocking/threads=1000", "publish-alternatives/vs-amqp-blocking/threads=10000",
+                "publish-alternatives/vs-amqp-pool/threads=1", "publish-alternatives/vs-amqp-pool/threads=100",
+                "publish-alternatives/vs-amqp-pool/threads=1000", "publish-alternatives/vs-amqp-pool/threads=10000",
+                "publish-alternatives/vs-spring/threads=1", "publish-alternatives/vs-spring/threads=100",
+                "publish-alternatives/vs-spring/threads=1000", "publish-alternatives/vs-spring/threads=10000");
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void rpcAlternativesRunRpcClientAndSpringAgainstWarrenAtEveryCallerCount(@TempDir Path dir) throws Exception {
+        List<String[]> rows = alternatives(dir, "rpc-alternatives");
+        assertPngOrNoFonts(dir.resolve("rpc-alternatives.png"));
+
+        assertThat(rows).extracting(f -> f[0]).containsExactly(
+                "rpc-alternatives/vs-amqp-rpcclient/callers=1", "rpc-alternatives/vs-amqp-rpcclient/callers=100",
+                "rpc-alternatives/vs-amqp-rpcclient/callers=1000", "rpc-alternatives/vs-spring/callers=1",
+                "rpc-alternatives/vs-spring/callers=100", "rpc-alternatives/vs-spring/callers=1000");
+    }
+
+    @Test
+    void alternativesRunByDefaultAndCanBeLeftOut() {
+        assertThat(BenchOptions.parse().scenarios()).containsAll(BenchOptions.ALTERNATIVES);
+        assertThat(BenchOptions.parse("--alternatives=no").scenarios())
+                .doesNotContainAnyElementsOf(BenchOptions.ALTERNATIVES)
+                .contains("publish-queue", "rpc");
+        assertThatThrownBy(() -> BenchOptions.parse("--alternatives=maybe"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("yes or no");
+    }
+
+    /** Runs {@code scenario} briefly; every row's CSV fields, each with both columns measured (Bench throws if one failed). */
+    private static List<String[]> alternatives(Path dir, String scenario) throws Exception {
+        Path csv = dir.resolve(scenario + ".csv");
+        Bench.main(new String[] {"--seconds=0.5", "--warmup=0", "--reps=1", "--scenarios=" + scenario,
+            "--csv=" + csv});
+        List<String> lines = Files.readAllLines(csv);
+        List<String> header = List.of(lines.getFirst().split(","));
+        List<String[]> rows = lines.subList(1, lines.size()).stream().map(line -> line.split(",", -1)).toList();
+        assertThat(rows).allSatisfy(f -> {
+            assertThat(Double.parseDouble(f[header.indexOf("raw_per_s")])).isPositive();
+            assertThat(Double.parseDouble(f[header.indexOf("warren_per_s")])).isPositive();
+            assertThat(Double.parseDouble(f[header.indexOf("raw_p50_us")])).isPositive();
+            assertThat(Double.parseDouble(f[header.indexOf("raw_cpu_us_per_op")])).isPositive();
+        });
+        return rows;
     }
 }
