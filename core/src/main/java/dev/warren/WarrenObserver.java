@@ -215,41 +215,13 @@ public interface WarrenObserver {
      * @param exchange the exchange
      * @param routingKey the routing key
      * @param headers the message's headers, mutable; what it holds when this returns is sent
-     * @return the operation to end with the publish's outcome, or null
-     */
-    default Operation startPublish(String exchange, String routingKey, Map<String, Object> headers) {
-        return null;
-    }
-
-    /**
-     * {@link #startPublish(String, String, Map)} with the message's properties (its message id,
-     * correlation id, ...), read only. Warren calls this one; by default it calls the other, so
-     * an observer overrides whichever it needs.
-     *
-     * @param exchange the exchange
-     * @param routingKey the routing key
-     * @param headers the message's headers, mutable; what it holds when this returns is sent
-     * @param properties the message's properties as given (their headers are {@code headers}'s source)
+     * @param properties the message's properties as given (message id, correlation id, ...), read
+     *                   only; their headers are {@code headers}'s source
      * @return the operation to end with the publish's outcome, or null
      */
     default Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
             com.rabbitmq.client.AMQP.BasicProperties properties) {
-        return startPublish(exchange, routingKey, headers);
-    }
-
-    /**
-     * {@link #startCall(String, String, Map)} with the request's properties, its correlation id
-     * included. Warren calls this one; by default it calls the other.
-     *
-     * @param exchange the exchange
-     * @param routingKey the routing key
-     * @param headers the request's headers, mutable; what it holds when this returns is sent
-     * @param properties the request's properties, with the correlation id Warren gave it
-     * @return the operation to end with the call's outcome, or null
-     */
-    default Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
-            com.rabbitmq.client.AMQP.BasicProperties properties) {
-        return startCall(exchange, routingKey, headers);
+        return null;
     }
 
     /**
@@ -259,9 +231,11 @@ public interface WarrenObserver {
      * @param exchange the exchange
      * @param routingKey the routing key
      * @param headers the request's headers, mutable; what it holds when this returns is sent
+     * @param properties the request's properties, with the correlation id Warren gave it, read only
      * @return the operation to end with the call's outcome, or null
      */
-    default Operation startCall(String exchange, String routingKey, Map<String, Object> headers) {
+    default Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
+            com.rabbitmq.client.AMQP.BasicProperties properties) {
         return null;
     }
 
@@ -277,5 +251,20 @@ public interface WarrenObserver {
      */
     default Operation startHandle(String queue, Delivery delivery, boolean serve) {
         return null;
+    }
+
+    /**
+     * Several observers as one, for a connection, which takes one (metrics and traces side by
+     * side): each event goes to every observer in the order given; the tracing hooks go to those
+     * whose {@link #tracesMessages()} is true, and their operations end together, the last
+     * started first.
+     *
+     * @param observers the observers; none gives an observer that does nothing, one gives itself
+     * @return the observers as one
+     * @throws NullPointerException if {@code observers} or one of them is null
+     */
+    static WarrenObserver combine(WarrenObserver... observers) {
+        WarrenObserver combined = dev.warren.internal.CombinedObserver.of(java.util.List.of(observers));
+        return combined != null ? combined : new WarrenObserver() { };
     }
 }

@@ -78,7 +78,8 @@ class ObserverTest {
             }
 
             @Override
-            public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers) {
+            public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
+                    com.rabbitmq.client.AMQP.BasicProperties properties) {
                 headers.put("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
                 return (outcome, failure) -> ended.add(outcome);
             }

@@ -191,11 +191,6 @@ public final class WarrenTracing implements WarrenObserver {
         return true;
     }
 
-    @Override
-    public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers) {
-        return produce("publish", exchange, routingKey, headers, null);
-    }
-
     /**
      * Starts a publish's PRODUCER span, with the message's id and correlation id, and injects
      * its context into {@code headers}.
@@ -210,11 +205,6 @@ public final class WarrenTracing implements WarrenObserver {
     public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
             AMQP.BasicProperties properties) {
         return produce("publish", exchange, routingKey, headers, properties);
-    }
-
-    @Override
-    public Operation startCall(String exchange, String routingKey, Map<String, Object> headers) {
-        return produce("call", exchange, routingKey, headers, null);
     }
 
     /**

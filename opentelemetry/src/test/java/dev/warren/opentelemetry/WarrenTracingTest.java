@@ -198,7 +198,8 @@ class WarrenTracingTest {
     @Test
     void aTimedOutPublishHasAnErrorStatusAndType() {
         OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(tracerProvider).build();
-        new WarrenTracing(otel).startPublish("orders", "eu", new java.util.HashMap<>())
+        new WarrenTracing(otel).startPublish("orders", "eu", new java.util.HashMap<>(),
+                        new com.rabbitmq.client.AMQP.BasicProperties())
                 .end(dev.warren.WarrenObserver.Outcome.TIMEOUT, null);
         SpanData s = awaitSpan("the publish span", x -> x.getName().equals("publish orders:eu"));
         assertThat(s.getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR);

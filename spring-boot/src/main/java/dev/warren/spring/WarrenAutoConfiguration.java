@@ -10,6 +10,7 @@ import dev.warren.opentelemetry.WarrenTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -65,7 +66,8 @@ public class WarrenAutoConfiguration {
             ObjectProvider<SslBundles> bundles, ResourceLoader resources, ObjectProvider<WarrenObserver> observers,
             ObjectProvider<WarrenConnectionCustomizer> customizers) {
         ConnectionOptions o = BootOptions.from(rabbit, warren, bundles.getIfAvailable(), resources);
-        WarrenObserver observer = CombinedObserver.of(observers.orderedStream().toList());
+        List<WarrenObserver> all = observers.orderedStream().toList();
+        WarrenObserver observer = all.isEmpty() ? null : WarrenObserver.combine(all.toArray(WarrenObserver[]::new));
         if (observer != null) {
             o = o.withObserver(observer);
         }

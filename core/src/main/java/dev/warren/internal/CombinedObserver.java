@@ -1,5 +1,6 @@
-package dev.warren.spring;
+package dev.warren.internal;
 
+import com.rabbitmq.client.AMQP;
 import dev.warren.ClosedException;
 import dev.warren.ConnectionStats;
 import dev.warren.Delivery;
@@ -11,11 +12,12 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Several observers as one, since a connection takes one ({@code WarrenMetrics} and
- * {@code WarrenTracing} side by side). Each event goes to every observer, in order; the trace
- * hooks go to those that trace messages, and their operations end together.
+ * Several observers as one ({@link WarrenObserver#combine}), since a connection takes one: each
+ * event goes to every observer, in order; the tracing hooks go to those that trace messages, and
+ * their operations end together, in reverse. It lives beside the interface so that a hook added
+ * there is forwarded here in the same change.
  */
-final class CombinedObserver implements WarrenObserver {
+public final class CombinedObserver implements WarrenObserver {
     private final List<WarrenObserver> all;
     private final List<WarrenObserver> tracing;
 
@@ -24,10 +26,19 @@ final class CombinedObserver implements WarrenObserver {
         this.tracing = all.stream().filter(WarrenObserver::tracesMessages).toList();
     }
 
-    /** The observers as one: null for none, the observer itself for one. */
-    static WarrenObserver of(List<WarrenObserver> observers) {
-        return observers.isEmpty() ? null : observers.size() == 1 ? observers.getFirst()
-                : new CombinedObserver(List.copyOf(observers));
+    /**
+     * The observers as one: null for none, the observer itself for one.
+     *
+     * @throws NullPointerException if {@code observers} or one of them is null
+     */
+    public static WarrenObserver of(List<WarrenObserver> observers) {
+        List<WarrenObserver> copy = List.copyOf(observers);
+        return copy.isEmpty() ? null : copy.size() == 1 ? copy.getFirst() : new CombinedObserver(copy);
+    }
+
+    @Override
+    public WarrenObserver forConnection(ConnectionStats connection) {
+        return new CombinedObserver(all.stream().map(o -> o.forConnection(connection)).toList());
     }
 
     @Override
@@ -43,6 +54,11 @@ final class CombinedObserver implements WarrenObserver {
     @Override
     public void delivered(String queue) {
         all.forEach(o -> o.delivered(queue));
+    }
+
+    @Override
+    public void received(String queue, Delivery delivery, long waitedNanos) {
+        tracing.forEach(o -> o.received(queue, delivery, waitedNanos));
     }
 
     @Override
@@ -88,13 +104,15 @@ final class CombinedObserver implements WarrenObserver {
     }
 
     @Override
-    public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers) {
-        return start(o -> o.startPublish(exchange, routingKey, headers));
+    public Operation startPublish(String exchange, String routingKey, Map<String, Object> headers,
+            AMQP.BasicProperties properties) {
+        return start(o -> o.startPublish(exchange, routingKey, headers, properties));
     }
 
     @Override
-    public Operation startCall(String exchange, String routingKey, Map<String, Object> headers) {
-        return start(o -> o.startCall(exchange, routingKey, headers));
+    public Operation startCall(String exchange, String routingKey, Map<String, Object> headers,
+            AMQP.BasicProperties properties) {
+        return start(o -> o.startCall(exchange, routingKey, headers, properties));
     }
 
     @Override
