@@ -103,7 +103,12 @@ public final class RabbitServer {
 
     /** As {@link #configured()}, with the environment given (the property still comes first). */
     static RabbitServer configured(Map<String, String> environment) {
-        String choice = System.getProperty(PROPERTY);
+        return configured(System.getProperty(PROPERTY), environment);
+    }
+
+    /** The choice of {@code property} (the system property's value, or null), else of the environment. */
+    static RabbitServer configured(String property, Map<String, String> environment) {
+        String choice = property;
         String from = PROPERTY;
         if (choice == null || choice.isBlank()) {
             choice = environment.get(ENVIRONMENT);

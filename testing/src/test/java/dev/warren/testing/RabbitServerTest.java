@@ -41,13 +41,13 @@ class RabbitServerTest {
     }
 
     @Test
-    void choiceIsReadFromTheEnvironmentWhenThePropertyIsUnset() {
-        assumeTrue(System.getProperty(RabbitServer.PROPERTY) == null,
-                "the property " + RabbitServer.PROPERTY + " is set for this run, and it comes first");
-        assertThat(RabbitServer.configured(Map.of()).isRabbitmq4()).isFalse();
-        assertThat(RabbitServer.configured(Map.of(RabbitServer.ENVIRONMENT, "installed")).isRabbitmq4()).isFalse();
-        assertThat(RabbitServer.configured(Map.of(RabbitServer.ENVIRONMENT, "4.0")).isRabbitmq4()).isTrue();
-        assertThatThrownBy(() -> RabbitServer.configured(Map.of(RabbitServer.ENVIRONMENT, "3.13")))
+    void choiceIsReadFromThePropertyThenTheEnvironment() {
+        assertThat(RabbitServer.configured(null, Map.of()).isRabbitmq4()).isFalse();
+        assertThat(RabbitServer.configured(null, Map.of(RabbitServer.ENVIRONMENT, "installed")).isRabbitmq4()).isFalse();
+        assertThat(RabbitServer.configured(null, Map.of(RabbitServer.ENVIRONMENT, "4.0")).isRabbitmq4()).isTrue();
+        assertThat(RabbitServer.configured("installed", Map.of(RabbitServer.ENVIRONMENT, "4.0")).isRabbitmq4()).isFalse();
+        assertThat(RabbitServer.configured("4.0", Map.of()).isRabbitmq4()).isTrue();
+        assertThatThrownBy(() -> RabbitServer.configured(null, Map.of(RabbitServer.ENVIRONMENT, "3.13")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(RabbitServer.ENVIRONMENT).hasMessageContaining("3.13");
     }
