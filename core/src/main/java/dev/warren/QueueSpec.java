@@ -231,9 +231,10 @@ public final class QueueSpec {
     /**
      * With no delivery limit on this quorum queue ({@code x-delivery-limit: -1}), lifting
      * RabbitMQ 4.0's default of 20 (see {@link #withDeliveryLimit(int)}): a message is
-     * redelivered for as long as consumers return it. RabbitMQ 4.0 and later only: 3.x has no
-     * default limit (a quorum queue is unlimited without the argument) and refuses -1 with 406
-     * PRECONDITION_FAILED, closing the channel.
+     * redelivered for as long as consumers return it. <strong>RabbitMQ 4.0 and later
+     * only</strong>: 3.x has no default limit (a quorum queue is unlimited without the argument),
+     * accepts -1 and takes it as a limit below every count, so that each message is
+     * dead-lettered (or dropped) on its <em>first</em> return; against 3.x, leave the limit out.
      *
      * @return a copy with this argument
      */

@@ -17,6 +17,12 @@ import java.util.Objects;
  * {@code x-stream-offset} header. Streams are consumed with manual acknowledgement and a prefetch
  * (a consumer with auto-ack is refused with 406 PRECONDITION_FAILED), as on RabbitMQ 3.9 and later
  * (3.10 and 4.0 are tested). Without an offset a consumer starts at {@link #next()}.
+ *
+ * <p>Settle a stream's deliveries with {@link Delivery#ack()} only: the ack just lets the broker
+ * send more, since a stream keeps its messages whatever a consumer says; a
+ * {@link Delivery#nack(boolean) nack} or {@link Delivery#reject(boolean) reject} is refused with
+ * 540 NOT_IMPLEMENTED, which closes the whole <em>connection</em>. Closing the subscription
+ * acks what it buffered and nobody took (where it would requeue them on another queue).
  */
 public final class StreamOffset {
     private static final StreamOffset FIRST = new StreamOffset("first", "first");

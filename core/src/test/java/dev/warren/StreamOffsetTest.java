@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,11 +97,36 @@ class StreamOffsetTest {
     }
 
     @Test
+    void closingAStreamSubscriptionWithDeliveriesNobodyTookKeepsTheConnectionOpen(RabbitBroker broker)
+            throws Exception {
+        CountDownLatch arrived = new CountDownLatch(5);
+        WarrenObserver counting = new WarrenObserver() {
+            @Override
+            public void delivered(String queue) {
+                arrived.countDown();
+            }
+        };
+        try (BlockingConnection reader = Warren.connect(ConnectionOptions.of(broker.uri()).withObserver(counting));
+             BlockingChannel rc = reader.openChannel()) {
+            try (Subscription s = rc.consume(stream, ConsumeOptions.defaults().withStreamOffset(StreamOffset.first()))) {
+                s.take().ack();
+                // The other four wait in the buffer, untaken, when the subscription closes.
+                arrived.await();
+            }
+            // A nack of those (what close does on a classic or quorum queue) would close the
+            // connection with 540 NOT_IMPLEMENTED.
+            try (BlockingChannel after = reader.openChannel()) {
+                assertThat(after.queueDeclarePassive(stream).name()).isEqualTo(stream);
+            }
+            assertThat(reader.isOpen()).isTrue();
+        }
+    }
+
+    @Test
     void aStreamRefusesAnAutoAckConsumerWith406() {
         assertThatThrownBy(() -> ch.consume(stream,
                 ConsumeOptions.defaults().withAutoAck(true).withStreamOffset(StreamOffset.first())))
                 .isInstanceOfSatisfying(ChannelClosedException.class, e -> assertThat(e.replyCode()).isEqualTo(406));
-        ch = null;
     }
 
     @Test
