@@ -44,9 +44,11 @@ public final class Bench {
         RabbitBroker broker = RabbitBroker.shared();
         List<RowResult> results = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        String rabbitmq;
         try (PinCounter pins = PinCounter.start();
              BrokerWatch watch = BrokerWatch.start(broker.uri());
              BrokerFixture fixture = BrokerFixture.open(broker.uri())) {
+            rabbitmq = fixture.brokerVersion();
             for (String name : options.scenarios()) {
                 try (Scenario scenario = Scenario.open(name, fixture, options)) {
                     notes.add(scenario.note());
@@ -61,11 +63,11 @@ public final class Bench {
         notes.add("pins: jdk.VirtualThreadPinned events of " + PinCounter.THRESHOLD.toMillis() + " ms or more (JFR's"
                 + " default threshold), counted by a JFR stream without stack traces, anywhere in this JVM during the"
                 + " runs of that side of the row, warm-ups included, summed over its runs.");
-        ResultTable.print(System.out, heading(options, broker), results, notes);
-        ResultCsv.write(options.csv(), results);
+        ResultTable.print(System.out, heading(options, broker, rabbitmq), results, notes);
+        ResultCsv.write(options.csv(), results, rabbitmq);
         System.out.println("CSV: " + options.csv().toAbsolutePath());
         if (options.chart() != null) {
-            String notDrawn = Chart.write(options.chart(), chartTitle(options), results);
+            String notDrawn = Chart.write(options.chart(), chartTitle(options, rabbitmq), results);
             if (notDrawn == null) {
                 System.out.println("Chart: " + options.chart().toAbsolutePath());
             } else {
@@ -164,17 +166,18 @@ public final class Bench {
         return runs.containsKey(side) && !failures.containsKey(side) ? row.summarize(runs.get(side)) : null;
     }
 
-    private static String heading(BenchOptions o, RabbitBroker broker) {
+    private static String heading(BenchOptions o, RabbitBroker broker, String rabbitmq) {
         return String.format("Warren vs raw amqp-client %s: median of %d runs per side, each %s s after %s s of warm-up,"
-                        + " %d-byte bodies%nbroker: %s; Java %s; %d CPUs",
+                        + " %d-byte bodies%nbroker: RabbitMQ %s, %s; Java %s; %d CPUs",
                 ClientVersion.VERSION, o.reps(), seconds(o.measured()), seconds(o.warmup()), o.size(),
-                broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
+                rabbitmq, broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
     }
 
     /** The chart's heading: the versions and the run's settings. */
-    private static String chartTitle(BenchOptions o) {
-        return String.format("Warren vs raw amqp-client %s, Java %s, %d CPUs: median of %d runs of %s s, %d-byte bodies",
-                ClientVersion.VERSION, Runtime.version(), Runtime.getRuntime().availableProcessors(), o.reps(),
+    private static String chartTitle(BenchOptions o, String rabbitmq) {
+        return String.format("Warren vs raw amqp-client %s, RabbitMQ %s, Java %s, %d CPUs: median of %d runs of %s s,"
+                        + " %d-byte bodies",
+                ClientVersion.VERSION, rabbitmq, Runtime.version(), Runtime.getRuntime().availableProcessors(), o.reps(),
                 seconds(o.measured()), o.size());
     }
 

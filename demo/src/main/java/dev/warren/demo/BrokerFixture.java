@@ -43,6 +43,12 @@ final class BrokerFixture implements AutoCloseable {
         return "warren.bench." + ProcessHandle.current().pid() + "." + purpose;
     }
 
+    /** The broker's version, as it says in its {@code version} server property (e.g. {@code 4.0.5}). */
+    String brokerVersion() throws Exception {
+        channel();
+        return String.valueOf(connection.getServerProperties().get("version"));
+    }
+
     /** Declares a classic, non-durable queue for this run of the bench and returns its name. */
     String declareQueue(String purpose) throws Exception {
         String name = uniqueName(purpose);

@@ -16,12 +16,16 @@ final class ResultCsv {
     static final String HEADER = "scenario,raw_per_s,warren_per_s,warren_over_raw,"
             + "raw_cpu_us_per_op,warren_cpu_us_per_op,raw_p50_us,raw_p99_us,warren_p50_us,warren_p99_us,"
             + "warren_heap_bytes_per_waiter,warren_wake_all_ms,raw_p999_us,warren_p999_us,"
-            + "raw_pins,warren_pins";
+            + "raw_pins,warren_pins,rabbitmq";
 
     private ResultCsv() {
     }
 
-    static void write(Path path, List<RowResult> results) throws IOException {
+    /**
+     * Writes the rows; {@code rabbitmq} is the broker's version (its {@code version} server
+     * property), the same on every line, so that each file says which broker it measured.
+     */
+    static void write(Path path, List<RowResult> results, String rabbitmq) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add(HEADER);
         for (RowResult r : results) {
@@ -43,7 +47,8 @@ final class ResultCsv {
                     number(raw, Summary::p999Micros, "%.1f"),
                     number(warren, Summary::p999Micros, "%.1f"),
                     pins(r, Side.RAW),
-                    pins(r, Side.WARREN)));
+                    pins(r, Side.WARREN),
+                    rabbitmq));
         }
         Path parent = path.toAbsolutePath().getParent();
         if (parent != null) {

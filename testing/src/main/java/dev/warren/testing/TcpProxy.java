@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
@@ -72,19 +71,19 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     /**
-     * {@code brokerUri}, credentials, vhost and query included, pointed at this proxy.
+     * {@code brokerUri}, credentials, vhost and query included, pointed at this proxy. They are
+     * kept as written (still percent-encoded): the default vhost written {@code /%2F} stays
+     * {@code /%2F}.
      *
      * @param brokerUri the broker's AMQP URI
      * @return the URI pointed at this proxy
+     * @throws IllegalArgumentException if {@code brokerUri} is not a URI
      */
     public String uri(String brokerUri) {
         URI u = URI.create(brokerUri);
-        try {
-            return new URI(u.getScheme(), u.getRawUserInfo() == null ? null : u.getUserInfo(), "127.0.0.1", port(),
-                    u.getPath(), u.getQuery(), null).toString();
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("cannot point " + RabbitBroker.redact(brokerUri) + " at the proxy", e);
-        }
+        return u.getScheme() + "://" + (u.getRawUserInfo() == null ? "" : u.getRawUserInfo() + "@") + "127.0.0.1:"
+                + port() + (u.getRawPath() == null ? "" : u.getRawPath())
+                + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
     }
 
     /** Closes every proxied connection, as a network failure would. New connections are still accepted. */
