@@ -27,7 +27,8 @@ import java.util.concurrent.TimeoutException;
  * Both sides of a row take the same number.
  */
 final class ConsumeBench implements Bench.Scenario {
-    static final List<Integer> PREFETCH = List.of(100, 1000);
+    /** The basic.qos prefetch of each row. */
+    private static final List<Integer> PREFETCH = List.of(100, 1000);
     private static final long CALIBRATION_MESSAGES = 20_000;
     private static final long MIN_MESSAGES = 1_000;
     /** About 2 GB of 1 KB bodies in the broker: enough for several seconds at any plausible rate. */

@@ -28,7 +28,7 @@ import jdk.jfr.Recording;
  */
 final class PublishBench implements Bench.Scenario {
     /** Warren's publishing threads per row; the raw side pipelines from one thread on each. */
-    static final List<Integer> THREADS = List.of(1, 100, 1000, 10_000);
+    private static final List<Integer> THREADS = List.of(1, 100, 1000, 10_000);
 
     /** What watches Warren's publishes during a trial. */
     enum Observed {

@@ -35,7 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * rpc-alternatives runs Warren against what users would write instead ({@link Alternatives}).
  */
 final class RpcBench implements Bench.Scenario {
-    static final List<Integer> CALLERS = List.of(1, 100, 1000);
+    /** Calls in flight per row. */
+    private static final List<Integer> CALLERS = List.of(1, 100, 1000);
+    /** Direct reply-to's pseudo-queue: replies come back on the consuming channel, no queue declared. */
     static final String REPLY_TO = "amq.rabbitmq.reply-to";
     /** How long after the window the raw side's calls in flight may take to come back before the run counts as stuck. */
     private static final long GRACE_SECONDS = 10;

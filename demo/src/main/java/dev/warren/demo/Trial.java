@@ -98,12 +98,12 @@ interface Trial extends AutoCloseable {
      */
     static Sample measure(Callable<Trial> open, Duration length, LongSupplier helperCpuNanos) throws Exception {
         try (Trial trial = open.call()) {
-            long cpuBefore = Cpu.OS.getProcessCpuTime() - helperCpuNanos.getAsLong();
+            long cpuBefore = processCpuNanos() - helperCpuNanos.getAsLong();
             long start = System.nanoTime();
             Window window = Window.startingNow(length);
             long operations = trial.run(window);
             long elapsed = System.nanoTime() - start;
-            long cpu = Cpu.OS.getProcessCpuTime() - helperCpuNanos.getAsLong() - cpuBefore;
+            long cpu = processCpuNanos() - helperCpuNanos.getAsLong() - cpuBefore;
             return Sample.throughput(operations, elapsed, cpu, window.latencies());
         }
     }
@@ -133,12 +133,9 @@ interface Trial extends AutoCloseable {
         return done.sum();
     }
 
-    /** The process CPU clock, kept out of the interface's (public) fields. */
-    final class Cpu {
-        private static final com.sun.management.OperatingSystemMXBean OS =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
-        private Cpu() {
-        }
+    /** CPU nanoseconds this process has used so far, all its threads together. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 }
