@@ -357,9 +357,12 @@ public final class BlockingChannel implements AutoCloseable {
      * @param spec what to declare
      * @throws ChannelClosedException 406 PRECONDITION_FAILED when it exists with other
      *         properties, 403 without permission
-     * @throws ConnectionClosedException 503 COMMAND_INVALID for an exchange type the broker does
-     *         not know (e.g. a plugin's type that is not enabled): RabbitMQ treats that as a
-     *         connection error and closes the whole connection
+     * @throws ChannelClosedException on RabbitMQ 4.x, 406 PRECONDITION_FAILED for an exchange
+     *         type the broker does not know (e.g. a plugin's type that is not enabled): only
+     *         this channel is closed
+     * @throws ConnectionClosedException on RabbitMQ 3.x, 503 COMMAND_INVALID for an exchange
+     *         type the broker does not know: 3.x treats that as a connection error and closes
+     *         the whole connection, every channel of it with it
      * @throws ClosedException when the channel or connection closes before the reply
      * @throws InterruptedException when interrupted while the channel is open
      */
@@ -478,6 +481,10 @@ public final class BlockingChannel implements AutoCloseable {
 
     /**
      * basic.qos; with {@code global} the limit is shared by all consumers of the channel.
+     * Warren itself only ever sends the per-consumer form (for {@link #consume}, {@link #call}
+     * and {@link #serve}). A global qos is a deprecated feature of RabbitMQ 4.x
+     * ({@code global_qos}), denied by default from 4.3 (and ignored by quorum queues): prefer the
+     * per-consumer prefetch of {@link ConsumeOptions#withPrefetch(int)}.
      *
      * @param prefetchCount the prefetch count
      * @param global whether it applies to the whole channel (else per consumer)
@@ -511,7 +518,11 @@ public final class BlockingChannel implements AutoCloseable {
      * @throws ClosedException when the channel or connection closed before the confirm: the
      *         outcome is then <em>unknown</em> (the broker may or may not have the message);
      *         with 404 NOT_FOUND and failed method {@code basic.publish} when the exchange does
-     *         not exist (the channel is then closed)
+     *         not exist (the channel is then closed); a {@link ChannelClosedException} with 406
+     *         PRECONDITION_FAILED, failed method {@code basic.publish} and a reply text naming
+     *         the message's size and the broker's limit ({@code max_message_size}: 128 MiB by
+     *         default on RabbitMQ 3.x, 16 MiB on 4.x) when the body is larger than the broker
+     *         allows: on both, only the channel is closed, and the connection goes on
      * @throws InterruptedException when interrupted while the channel is open; the message may
      *         or may not have been sent
      */
@@ -753,7 +764,13 @@ public final class BlockingChannel implements AutoCloseable {
      *
      * <p>Warren sets the request's reply-to and correlation id, and publishes it
      * {@linkplain Message#mandatory() mandatory} whatever the message says, so that a request
-     * no queue takes fails at once. It does not wait for the request's confirm (the reply
+     * no queue takes fails at once. The reply comes back over direct reply-to, which is all that
+     * a call relies on: the broker hands a reply published to the request's reply-to straight to
+     * this channel's reply consumer, with no queue between them, and drops a reply whose caller
+     * has gone (its channel closed). Mandatory does not change that for a reply: from RabbitMQ
+     * 4.2 a mandatory publish to a direct reply-to address counts as routed, so a server never
+     * hears through a return that its caller went away; a call that timed out simply drops the
+     * late reply. It does not wait for the request's confirm (the reply
      * proves delivery), but a nack or a return ends the call as soon as it arrives. A reply
      * that arrives after its call timed out or was interrupted is dropped (logged at debug).
      *

@@ -13,7 +13,7 @@ import java.util.function.BiConsumer;
  *
  * <pre>{@code
  * ConsumeOptions opts = ConsumeOptions.defaults().withPrefetch(50).withPriority(10);
- * ConsumeOptions fromStart = ConsumeOptions.defaults().withArgument("x-stream-offset", "first");
+ * ConsumeOptions fromStart = ConsumeOptions.defaults().withStreamOffset(StreamOffset.first());
  * }</pre>
  *
  * <h2>Prefetch and the buffer</h2>
@@ -140,9 +140,21 @@ public final class ConsumeOptions {
     }
 
     /**
-     * Adds (or replaces) a basic.consume argument, for example {@code x-stream-offset} (
-     * {@code "first"}, {@code "last"}, {@code "next"}, an offset, or a timestamp) on a stream
-     * queue, or {@code x-priority}.
+     * Where a consumer of a stream queue starts reading ({@code x-stream-offset}): the first
+     * message it holds, its last chunk, only new messages, an offset or a time. Streams need
+     * manual acknowledgement and a prefetch, as the defaults have.
+     *
+     * @param offset where to start
+     * @return a copy with this argument
+     * @throws NullPointerException if offset is null
+     */
+    public ConsumeOptions withStreamOffset(StreamOffset offset) {
+        return withArgument("x-stream-offset", Objects.requireNonNull(offset, "offset").argumentValue());
+    }
+
+    /**
+     * Adds (or replaces) a basic.consume argument, for example {@code x-priority}, or
+     * {@code x-stream-offset} (better given as {@link #withStreamOffset(StreamOffset)}).
      *
      * @param key the argument's name
      * @param value its value

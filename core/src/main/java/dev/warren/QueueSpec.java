@@ -95,6 +95,12 @@ public final class QueueSpec {
     /**
      * With or without surviving a broker restart.
      *
+     * <p>A transient queue that is not {@linkplain #withExclusive(boolean) exclusive} is a
+     * deprecated feature of RabbitMQ 4.x ({@code transient_nonexcl_queues}): 4.0 declares it and
+     * writes a deprecation warning in the broker's log only (AMQP 0-9-1 has no method to tell the
+     * client, so Warren cannot pass it on), and 4.3 denies it by default, failing the declare
+     * with a channel error. Make a transient queue exclusive, or durable.
+     *
      * @param durable whether it survives a broker restart
      * @return a copy with this setting
      */
@@ -195,6 +201,45 @@ public final class QueueSpec {
      */
     public QueueSpec withDeadLetterRoutingKey(String routingKey) {
         return withArgument("x-dead-letter-routing-key", Names.allowEmpty(routingKey, "dead-letter routing key"));
+    }
+
+    /**
+     * With the most times a message of this quorum queue may be delivered and returned (nacked
+     * or rejected with requeue, or left unacknowledged by a consumer that went away) before the
+     * broker takes it out ({@code x-delivery-limit}): a message returned more than
+     * {@code deliveries} times is <em>dead-lettered</em> if the queue has a
+     * {@linkplain #withDeadLetterExchange(String) dead-letter exchange}, else <em>dropped</em>.
+     *
+     * <p>RabbitMQ 4.0 gives every quorum queue a limit of 20 unless told otherwise, so a message
+     * that a consumer keeps requeueing is dropped after 21 deliveries where 3.x would redeliver
+     * it for ever; give the queue a dead-letter exchange to keep such messages, or lift the
+     * limit with {@link #withUnlimitedDeliveries()}. Only quorum queues have a delivery limit
+     * (classic queues ignore the argument).
+     *
+     * @param deliveries how many returns a message may have, at least 0
+     * @return a copy with this argument
+     * @throws IllegalArgumentException if negative
+     */
+    public QueueSpec withDeliveryLimit(int deliveries) {
+        if (deliveries < 0) {
+            throw new IllegalArgumentException("delivery limit must not be negative, not " + deliveries
+                    + " (withUnlimitedDeliveries() lifts it)");
+        }
+        return withArgument("x-delivery-limit", deliveries);
+    }
+
+    /**
+     * With no delivery limit on this quorum queue ({@code x-delivery-limit: -1}), lifting
+     * RabbitMQ 4.0's default of 20 (see {@link #withDeliveryLimit(int)}): a message is
+     * redelivered for as long as consumers return it. <strong>RabbitMQ 4.0 and later
+     * only</strong>: 3.x has no default limit (a quorum queue is unlimited without the argument),
+     * accepts -1 and takes it as a limit below every count, so that each message is
+     * dead-lettered (or dropped) on its <em>first</em> return; against 3.x, leave the limit out.
+     *
+     * @return a copy with this argument
+     */
+    public QueueSpec withUnlimitedDeliveries() {
+        return withArgument("x-delivery-limit", -1);
     }
 
     /**

@@ -189,7 +189,8 @@ public interface Subscription extends AutoCloseable, Iterable<Delivery> {
     /**
      * Cancels the consumer (basic.cancel, waiting in the channel's slot for the broker's
      * answer), then requeues (basic.nack with requeue) every delivery that was buffered and not
-     * taken, in order. Deliveries already taken are the takers' to settle. Threads waiting in
+     * taken, in order (a stream's deliveries are acked instead, since a stream refuses a nack:
+     * see {@link StreamOffset}). Deliveries already taken are the takers' to settle. Threads waiting in
      * {@link #take()} wake and throw {@link IllegalStateException}; iteration and
      * {@link #handle} end normally.
      *

@@ -86,15 +86,20 @@ class FailureBoundsTest {
     }
 
     @Test
-    void anUnknownExchangeTypeClosesTheConnectionAsItsJavadocSays(RabbitBroker broker) throws Exception {
+    void anUnknownExchangeTypeClosesTheConnectionWith503On3xAndOnlyTheChannelWith406On4x(RabbitBroker broker)
+            throws Exception {
+        boolean on4x = BrokerVersion.of(broker.uri()).is4x();
         BlockingConnection conn = Warren.connect(broker.uri());
         try (BlockingChannel ch = conn.openChannel()) {
+            Class<? extends ClosedException> expected = on4x ? ChannelClosedException.class : ConnectionClosedException.class;
             assertThatThrownBy(() -> ch.exchangeDeclare(ExchangeSpec.of(unique("bogus"), "bogus").withDurable(false)))
-                    .isInstanceOfSatisfying(ConnectionClosedException.class, e -> {
-                        assertThat(e.replyCode()).isEqualTo(503);
+                    .isInstanceOf(expected)
+                    .isInstanceOfSatisfying(ClosedException.class, e -> {
+                        assertThat(e.replyCode()).isEqualTo(on4x ? 406 : 503);
                         assertThat(e.failedMethod()).isEqualTo("exchange.declare");
                     });
-            assertThat(conn.isOpen()).isFalse();
+            assertThat(ch.isOpen()).isFalse();
+            assertThat(conn.isOpen()).isEqualTo(on4x);
         } finally {
             conn.close();
         }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -23,23 +25,27 @@ final class TestSupport {
         return "warren.test." + what + "." + System.nanoTime();
     }
 
-    /** The URI with other credentials. */
+    /** The URI with other credentials; its path and query stay as written (still encoded). */
     static String withCredentials(String uri, String user, String password) {
         URI u = URI.create(uri);
-        try {
-            return new URI(u.getScheme(), user + ":" + password, u.getHost(), u.getPort(), u.getPath(), null, null)
-                    .toString();
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException(e);
-        }
+        return rebuilt(u, user + ":" + password, u.getRawPath(), u.getRawQuery());
     }
 
-    /** The URI with another virtual host. */
+    /** The URI with another virtual host (encoded, so "/" is written %2F); no query. */
     static String withVhost(String uri, String vhost) {
         URI u = URI.create(uri);
+        return rebuilt(u, u.getUserInfo(), "/" + URLEncoder.encode(vhost, StandardCharsets.UTF_8).replace("+", "%20"),
+                null);
+    }
+
+    /**
+     * The URI's scheme, host and port with the given user info (quoted by URI) and an already
+     * encoded path and query: URI's own constructors would decode "/%2F" to "//" or quote '%'.
+     */
+    private static String rebuilt(URI u, String userInfo, String rawPath, String rawQuery) {
         try {
-            return new URI(u.getScheme(), u.getUserInfo(), u.getHost(), u.getPort(), "/" + vhost, null, null)
-                    .toString();
+            String authority = new URI(u.getScheme(), userInfo, u.getHost(), u.getPort(), null, null, null).toString();
+            return authority + (rawPath == null ? "" : rawPath) + (rawQuery == null ? "" : "?" + rawQuery);
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException(e);
         }

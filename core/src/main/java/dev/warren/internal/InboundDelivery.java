@@ -15,6 +15,9 @@ import java.util.Map;
  * besides this object.
  */
 public final class InboundDelivery implements Delivery, Outbound {
+    /** The header a stream puts on each message it delivers. */
+    private static final String STREAM_OFFSET = "x-stream-offset";
+
     private static final int UNSETTLED = 0;
     private static final int ACKED = 1;
     private static final int NACKED = 2;
@@ -112,14 +115,21 @@ public final class InboundDelivery implements Delivery, Outbound {
 
     /**
      * Sends nack with requeue unless it was settled, ignoring a closed channel (the broker
-     * requeues by itself then). For deliveries nobody took. Whether a nack was queued.
+     * requeues by itself then). For deliveries nobody took. Whether a settle was queued. A
+     * delivery from a stream (it carries its {@code x-stream-offset}) is acked instead: a stream
+     * keeps its messages whatever the consumer says, and refuses a nack with 540 NOT_IMPLEMENTED,
+     * closing the whole connection.
      */
     boolean requeueQuietly() {
         if (state != UNSETTLED || ctx.closedCause() != null) {
             return false;
         }
         try {
-            nack(true);
+            if (header(STREAM_OFFSET).isPresent()) {
+                ack();
+            } else {
+                nack(true);
+            }
             return true;
         } catch (ClosedException | IllegalStateException ignored) {
             // Closed meanwhile (the broker requeues it), or settled by a racing caller.

@@ -1,24 +1,30 @@
 package dev.warren.demo;
 
 import com.rabbitmq.client.impl.ClientVersion;
+import dev.warren.demo.Report.Kind;
+import dev.warren.demo.Report.Result;
 import dev.warren.testing.RabbitBroker;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * Warren against the raw RabbitMQ client, scenario by scenario, in one JVM against one broker.
  *
  * <p>For every row the two sides alternate (raw, Warren, raw, Warren, ...) so that a slow
  * stretch of a shared machine hits both; each run follows its own warm-up, and each side is
- * reported as the median of its runs, with the ratio Warren/raw of the medians. A side without
- * a contender in {@link Contenders} is reported as n/a. Results go to stdout as a table and to
- * a CSV file; progress goes to stderr. A JFR stream counts the virtual threads pinned during each
- * side's runs ({@link PinCounter}).
+ * reported as the median of its runs, with the ratio Warren/raw of the medians. A side a row
+ * does not have is reported as n/a. Results go to stdout as a table and to a CSV file
+ * ({@link Report}), and to a PNG ({@link Chart}); progress goes to stderr. A JFR stream counts
+ * the virtual threads pinned during each side's runs ({@link PinCounter}).
  *
- * <p>Run {@code Bench --help} for the options.
+ * <p>Each scenario is one file holding its raw and its Warren side: {@link PublishBench},
+ * {@link ConsumeBench}, {@link RpcBench}, {@link WaitersBench}; what users would write instead of
+ * Warren is in {@link Alternatives}. Run {@code Bench --help} for the options.
  */
 public final class Bench {
     /** Attempts at a run that outside disturbances of the broker keep spoiling. */
@@ -27,6 +33,55 @@ public final class Bench {
     private static final Duration ALARM_PATIENCE = Duration.ofMinutes(2);
 
     private Bench() {
+    }
+
+    /** Which client a measurement is of: the columns of every row. */
+    enum Side {
+        /** The official amqp-client used directly in its fastest style, or the alternative a row names. */
+        RAW("raw"),
+        /** Warren's blocking API on virtual threads. */
+        WARREN("warren");
+
+        private final String label;
+
+        Side(String label) {
+            this.label = label;
+        }
+
+        /** The lower-case name used in the output. */
+        String label() {
+            return label;
+        }
+    }
+
+    /**
+     * One row of the results: a scenario at one setting (e.g. {@code rpc/callers=100}).
+     *
+     * @param key the row's key, e.g. {@code publish-queue/threads=1000}
+     * @param kind which table the row belongs to
+     * @param sides for each side the row has, one measured run of it (after its warm-up, if any)
+     */
+    record Row(String key, Kind kind, Map<Side, Callable<Sample>> sides) {
+        Row {
+            sides = Map.copyOf(sides);
+        }
+
+        /** A throughput row with both sides. */
+        static Row throughput(String key, Callable<Sample> raw, Callable<Sample> warren) {
+            return new Row(key, Kind.THROUGHPUT, Map.of(Side.RAW, raw, Side.WARREN, warren));
+        }
+    }
+
+    /**
+     * A scenario: its rows, and the broker-side state they share (queues, the RPC server),
+     * which {@link #close} removes.
+     */
+    interface Scenario extends AutoCloseable {
+        /** The rows, in the order they run. */
+        List<Row> rows();
+
+        /** What the scenario measures and how each side does it, for the notes under the table. */
+        String note();
     }
 
     /**
@@ -42,15 +97,17 @@ public final class Bench {
             return;
         }
         RabbitBroker broker = RabbitBroker.shared();
-        List<RowResult> results = new ArrayList<>();
+        List<Result> results = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        String rabbitmq;
         try (PinCounter pins = PinCounter.start();
              BrokerWatch watch = BrokerWatch.start(broker.uri());
              BrokerFixture fixture = BrokerFixture.open(broker.uri())) {
+            rabbitmq = fixture.brokerVersion();
             for (String name : options.scenarios()) {
-                try (Scenario scenario = Scenario.open(name, fixture, options)) {
+                try (Scenario scenario = open(name, fixture, options)) {
                     notes.add(scenario.note());
-                    for (Row<?> row : scenario.rows()) {
+                    for (Row row : scenario.rows()) {
                         results.add(measure(row, options.reps(), watch, pins));
                     }
                 }
@@ -61,11 +118,11 @@ public final class Bench {
         notes.add("pins: jdk.VirtualThreadPinned events of " + PinCounter.THRESHOLD.toMillis() + " ms or more (JFR's"
                 + " default threshold), counted by a JFR stream without stack traces, anywhere in this JVM during the"
                 + " runs of that side of the row, warm-ups included, summed over its runs.");
-        ResultTable.print(System.out, heading(options, broker), results, notes);
-        ResultCsv.write(options.csv(), results);
+        Report.printTable(System.out, heading(options, broker, rabbitmq), results, notes);
+        Report.writeCsv(options.csv(), results, rabbitmq);
         System.out.println("CSV: " + options.csv().toAbsolutePath());
         if (options.chart() != null) {
-            String notDrawn = Chart.write(options.chart(), chartTitle(options), results);
+            String notDrawn = Chart.write(options.chart(), chartTitle(options, rabbitmq), results);
             if (notDrawn == null) {
                 System.out.println("Chart: " + options.chart().toAbsolutePath());
             } else {
@@ -82,16 +139,28 @@ public final class Bench {
         }
     }
 
+    /** Opens the scenario named {@code name} (one of {@link BenchOptions#ALL_SCENARIOS} or the extras). */
+    private static Scenario open(String name, BrokerFixture fixture, BenchOptions options) throws Exception {
+        return switch (name) {
+            case "publish-queue", "publish-client-bound", "publish-overhead", "publish-alternatives" ->
+                    PublishBench.open(name, fixture, options);
+            case "consume" -> new ConsumeBench(fixture, options);
+            case "rpc", "rpc-alternatives" -> RpcBench.open(name, fixture, options);
+            case "waiters" -> new WaitersBench(fixture, options);
+            default -> throw new IllegalArgumentException("unknown scenario " + name);
+        };
+    }
+
     /**
-     * Runs one row: {@code reps} rounds, each a run of every side that has a contender. A side
-     * that fails is dropped from the rest of the row and reported, so one broken side does not
-     * cost the other rows.
+     * Runs one row: {@code reps} rounds, each a run of every side the row has. A side that fails
+     * is dropped from the rest of the row and reported, so one broken side does not cost the
+     * other rows.
      */
-    static <M extends Measurement> RowResult measure(Row<M> row, int reps, BrokerWatch watch, PinCounter pins) {
-        Map<Side, List<M>> runs = new EnumMap<>(Side.class);
+    static Result measure(Row row, int reps, BrokerWatch watch, PinCounter pins) {
+        Map<Side, List<Sample>> runs = new EnumMap<>(Side.class);
         Map<Side, String> failures = new EnumMap<>(Side.class);
         for (Side side : Side.values()) {
-            if (row.has(side)) {
+            if (row.sides().containsKey(side)) {
                 runs.put(side, new ArrayList<>());
             } else {
                 System.err.printf("  %-30s %-6s n/a%n", row.key(), side.label());
@@ -103,9 +172,9 @@ public final class Bench {
                     continue;
                 }
                 try {
-                    M m = pins.during(row.key(), side, () -> runOnce(row, side, watch));
-                    runs.get(side).add(m);
-                    System.err.printf("  %-30s %-6s %d/%d %s%n", row.key(), side.label(), rep, reps, m.brief());
+                    Sample s = pins.during(row.key(), side, () -> runOnce(row, side, watch));
+                    runs.get(side).add(s);
+                    System.err.printf("  %-30s %-6s %d/%d %s%n", row.key(), side.label(), rep, reps, s.brief());
                 } catch (Exception e) {
                     if (e instanceof InterruptedException) {
                         Thread.currentThread().interrupt();
@@ -116,8 +185,13 @@ public final class Bench {
                 }
             }
         }
-        return new RowResult(row.key(), row.kind(),
-                summary(row, runs, failures, Side.RAW), summary(row, runs, failures, Side.WARREN), failures, Map.of());
+        Map<Side, Sample> medians = new EnumMap<>(Side.class);
+        runs.forEach((side, samples) -> {
+            if (!failures.containsKey(side)) {
+                medians.put(side, Sample.median(samples));
+            }
+        });
+        return new Result(row.key(), row.kind(), medians.get(Side.RAW), medians.get(Side.WARREN), failures, Map.of());
     }
 
     /**
@@ -125,13 +199,13 @@ public final class Bench {
      * meanwhile (a resource alarm, connections closed by force): on a shared broker that is
      * another suite's fault injection, and the run measured it rather than the client.
      */
-    private static <M extends Measurement> M runOnce(Row<M> row, Side side, BrokerWatch watch) throws Exception {
+    private static Sample runOnce(Row row, Side side, BrokerWatch watch) throws Exception {
         for (int attempt = 1; ; attempt++) {
             watch.awaitUnblocked(ALARM_PATIENCE);
             long before = watch.disturbances();
-            M m;
+            Sample s;
             try {
-                m = row.runOnce(side);
+                s = row.sides().get(side).call();
             } catch (Exception e) {
                 boolean disturbed = forcedClose(e) || watch.disturbedSince(before, Duration.ofSeconds(1));
                 if (attempt == ATTEMPTS || !disturbed) {
@@ -142,10 +216,10 @@ public final class Bench {
                 continue;
             }
             if (attempt == ATTEMPTS || !watch.disturbedSince(before, Duration.ZERO)) {
-                return m;
+                return s;
             }
             System.err.printf("  %-30s %-6s the broker was disturbed from outside during the run (%s); again%n",
-                    row.key(), side.label(), m.brief().strip());
+                    row.key(), side.label(), s.brief().strip());
         }
     }
 
@@ -159,26 +233,22 @@ public final class Bench {
         return false;
     }
 
-    private static <M extends Measurement> Summary summary(Row<M> row, Map<Side, List<M>> runs,
-                                                           Map<Side, String> failures, Side side) {
-        return runs.containsKey(side) && !failures.containsKey(side) ? row.summarize(runs.get(side)) : null;
-    }
-
-    private static String heading(BenchOptions o, RabbitBroker broker) {
+    private static String heading(BenchOptions o, RabbitBroker broker, String rabbitmq) {
         return String.format("Warren vs raw amqp-client %s: median of %d runs per side, each %s s after %s s of warm-up,"
-                        + " %d-byte bodies%nbroker: %s; Java %s; %d CPUs",
+                        + " %d-byte bodies%nbroker: RabbitMQ %s, %s; Java %s; %d CPUs",
                 ClientVersion.VERSION, o.reps(), seconds(o.measured()), seconds(o.warmup()), o.size(),
-                broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
+                rabbitmq, broker, Runtime.version(), Runtime.getRuntime().availableProcessors());
     }
 
     /** The chart's heading: the versions and the run's settings. */
-    private static String chartTitle(BenchOptions o) {
-        return String.format("Warren vs raw amqp-client %s, Java %s, %d CPUs: median of %d runs of %s s, %d-byte bodies",
-                ClientVersion.VERSION, Runtime.version(), Runtime.getRuntime().availableProcessors(), o.reps(),
+    private static String chartTitle(BenchOptions o, String rabbitmq) {
+        return String.format("Warren vs raw amqp-client %s, RabbitMQ %s, Java %s, %d CPUs: median of %d runs of %s s,"
+                        + " %d-byte bodies",
+                ClientVersion.VERSION, rabbitmq, Runtime.version(), Runtime.getRuntime().availableProcessors(), o.reps(),
                 seconds(o.measured()), o.size());
     }
 
     private static String seconds(Duration d) {
-        return java.math.BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
     }
 }

@@ -2,13 +2,17 @@ package dev.warren.demo;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.warren.demo.Trial.Window;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
 
 /**
- * The harness's own connection, for the broker-side set-up no contender is timed on: it
- * declares the bench's queues (deleted again by {@link #close}), purges and prefills them.
+ * The harness's own connection, for the broker-side set-up no side is timed on: it declares
+ * the bench's queues (deleted again by {@link #close}), purges and prefills them. It also makes
+ * every raw connection of the bench ({@link #connect}), set up the way that is fastest for a benchmark.
  *
  * <p>The broker may be shared with test suites that close every connection to inject faults,
  * so the connection and channel are reopened whenever they are found closed. Only the
@@ -41,6 +45,12 @@ final class BrokerFixture implements AutoCloseable {
      */
     static String uniqueName(String purpose) {
         return "warren.bench." + ProcessHandle.current().pid() + "." + purpose;
+    }
+
+    /** The broker's version, as it says in its {@code version} server property (e.g. {@code 4.0.5}). */
+    String brokerVersion() throws Exception {
+        channel();
+        return String.valueOf(connection.getServerProperties().get("version"));
     }
 
     /** Declares a classic, non-durable queue for this run of the bench and returns its name. */
@@ -76,9 +86,52 @@ final class BrokerFixture implements AutoCloseable {
         }
     }
 
+    /** A raw client's connection to {@code uri} named {@code name} (as the broker's management shows it). */
+    static Connection connect(String uri, String name) throws Exception {
+        return factory(uri).newConnection(name);
+    }
+
+    /** Builds a trial on a raw connection it is given, which the trial closes. */
+    @FunctionalInterface
+    interface OnConnection {
+        /** Opens the trial on {@code connection}. */
+        Trial open(Connection connection) throws Exception;
+    }
+
+    /**
+     * A trial on a new raw connection to {@code uri} named {@code name}, built by {@code open}; if
+     * building it fails the connection is aborted, since no trial exists to close it.
+     */
+    static Trial trialOn(String uri, String name, OnConnection open) throws Exception {
+        Connection connection = connect(uri, name);
+        try {
+            return open.open(connection);
+        } catch (Exception e) {
+            connection.abort();
+            throw e;
+        }
+    }
+
+    /** Like {@link #connect(String, String)}, with the client's threads made by {@code threads}. */
+    static Connection connect(String uri, String name, ThreadFactory threads) throws Exception {
+        ConnectionFactory factory = factory(uri);
+        factory.setThreadFactory(threads);
+        return factory.newConnection(name);
+    }
+
+    // Automatic recovery wraps every channel and records every consumer and declaration:
+    // overhead on each call, and a benchmark wants a broken run to fail rather than heal.
+    private static ConnectionFactory factory(String uri) throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(uri);
+        factory.setAutomaticRecoveryEnabled(false);
+        factory.setTopologyRecoveryEnabled(false);
+        return factory;
+    }
+
     private Channel channel() throws Exception {
         if (connection == null || !connection.isOpen()) {
-            connection = RawClient.connect(uri, "warren-bench-fixture");
+            connection = connect(uri, "warren-bench-fixture");
             channel = null;
         }
         if (channel == null || !channel.isOpen()) {

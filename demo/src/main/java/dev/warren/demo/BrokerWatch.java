@@ -84,7 +84,7 @@ final class BrokerWatch implements AutoCloseable {
     }
 
     private void connect() throws Exception {
-        connection = RawClient.connect(uri, "warren-bench-watch");
+        connection = BrokerFixture.connect(uri, "warren-bench-watch");
         connection.addBlockedListener(new BlockedListener() {
             @Override
             public void handleBlocked(String reason) {

@@ -1,5 +1,8 @@
 package dev.warren.demo;
 
+import dev.warren.demo.Bench.Side;
+import dev.warren.demo.Report.Kind;
+import dev.warren.demo.Report.Result;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -68,7 +71,7 @@ final class Chart {
      * @param title the line above the panels (the run's settings)
      * @return null when written, else why not: nothing to draw, or no way to draw text here
      */
-    static String write(Path path, String title, List<RowResult> results) throws IOException {
+    static String write(Path path, String title, List<Result> results) throws IOException {
         List<String[]> drawn = DRAWN.stream().filter(d -> !rowsOf(d[0], results).isEmpty()).toList();
         if (drawn.isEmpty()) {
             return "nothing to draw: none of " + DRAWN.stream().map(d -> d[0]).toList() + " ran";
@@ -91,9 +94,9 @@ final class Chart {
             for (int i = 0; i < drawn.size(); i++) {
                 String scenario = drawn.get(i)[0];
                 String xLabel = drawn.get(i)[1];
-                List<RowResult> rows = rowsOf(scenario, results);
+                List<Result> rows = rowsOf(scenario, results);
                 int y = TITLE_HEIGHT + i * PANEL_HEIGHT;
-                panel(scenario + ": throughput", xLabel, "per second", lines(rows, Summary::rate), false)
+                panel(scenario + ": throughput", xLabel, "per second", lines(rows, Sample::rate), false)
                         .draw(g, new Rectangle2D.Double(0, y, PANEL_WIDTH, PANEL_HEIGHT));
                 panel(scenario + ": p99 latency", xLabel, "ms (log)", lines(rows, s -> s.p99Micros() / 1e3), true)
                         .draw(g, new Rectangle2D.Double(PANEL_WIDTH, y, PANEL_WIDTH, PANEL_HEIGHT));
@@ -141,9 +144,9 @@ final class Chart {
      * The throughput rows of {@code scenario}: keys {@code scenario/<name>=<count>}, and for the
      * alternatives {@code scenario/vs-<alternative>/<name>=<count>}.
      */
-    private static List<RowResult> rowsOf(String scenario, List<RowResult> results) {
+    private static List<Result> rowsOf(String scenario, List<Result> results) {
         return results.stream()
-                .filter(r -> r.kind() == Row.Kind.THROUGHPUT
+                .filter(r -> r.kind() == Kind.THROUGHPUT
                         && r.key().matches(scenario + "/(vs-[a-z-]+/)?[a-z]+=\\d+"))
                 .toList();
     }
@@ -152,9 +155,9 @@ final class Chart {
      * The lines of one panel: raw and Warren; for rows of alternatives (keys with a
      * {@code vs-} group), each alternative's raw side under its name, then Warren's.
      */
-    private static List<XYSeries> lines(List<RowResult> rows, ToDoubleFunction<Summary> figure) {
-        Map<String, List<RowResult>> groups = new LinkedHashMap<>();
-        for (RowResult r : rows) {
+    private static List<XYSeries> lines(List<Result> rows, ToDoubleFunction<Sample> figure) {
+        Map<String, List<Result>> groups = new LinkedHashMap<>();
+        for (Result r : rows) {
             String[] parts = r.key().split("/");
             groups.computeIfAbsent(parts.length == 3 ? parts[1] : "", g -> new ArrayList<>()).add(r);
         }
@@ -223,10 +226,10 @@ final class Chart {
     }
 
     /** One side's points: x the count after '=' in the key, y the figure; missing or NaN points are left out. */
-    private static List<double[]> points(List<RowResult> rows, Side side, ToDoubleFunction<Summary> figure) {
+    private static List<double[]> points(List<Result> rows, Side side, ToDoubleFunction<Sample> figure) {
         List<double[]> points = new ArrayList<>();
-        for (RowResult r : rows) {
-            Summary s = r.get(side);
+        for (Result r : rows) {
+            Sample s = r.get(side);
             if (s == null) {
                 continue;
             }

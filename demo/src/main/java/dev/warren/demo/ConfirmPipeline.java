@@ -2,6 +2,7 @@ package dev.warren.demo;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
+import dev.warren.demo.Trial.Window;
 import java.io.IOException;
 import java.util.TreeSet;
 import java.util.concurrent.Semaphore;

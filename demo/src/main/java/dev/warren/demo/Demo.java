@@ -75,6 +75,7 @@ public final class Demo {
             ConnectionOptions options = ConnectionOptions.of(broker.uri()).withConnectionName(CONNECTION_NAME)
                     .withObserver(metrics.observer());
             BlockingConnection conn = Warren.connect(options);
+            out.println("The broker is RabbitMQ " + conn.unwrap().getServerProperties().get("version"));
             try (BlockingChannel ch = conn.openChannel()) {
                 topology(ch);
                 publishOrders(ch);

@@ -1,5 +1,7 @@
 package dev.warren.demo;
 
+import dev.warren.demo.Bench.Side;
+import dev.warren.testing.JfrMarks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,7 +13,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingStream;
-import dev.warren.testing.JfrMarks;
 
 /**
  * Counts {@code jdk.VirtualThreadPinned} events of at least {@link #THRESHOLD} (JFR's default

@@ -25,7 +25,8 @@ class BenchTest {
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines.getFirst()).isEqualTo("scenario,raw_per_s,warren_per_s,warren_over_raw,"
                 + "raw_cpu_us_per_op,warren_cpu_us_per_op,raw_p50_us,raw_p99_us,warren_p50_us,warren_p99_us,"
-                + "warren_heap_bytes_per_waiter,warren_wake_all_ms,raw_p999_us,warren_p999_us,raw_pins,warren_pins");
+                + "warren_heap_bytes_per_waiter,warren_wake_all_ms,raw_p999_us,warren_p999_us,raw_pins,warren_pins,"
+                + "rabbitmq");
         assertThat(lines.subList(1, lines.size()))
                 .extracting(line -> line.split(",", -1)[0])
                 .containsExactly("publish-client-bound/threads=1", "publish-client-bound/threads=100",
@@ -44,6 +45,8 @@ class BenchTest {
                 assertThat(p99).isLessThanOrEqualTo(p999);
                 assertThat(Long.parseLong(f[header.indexOf(side + "_pins")])).isNotNegative();
             }
+            // Which broker it measured: its version, e.g. 3.10.8 or 4.0.5.
+            assertThat(f[header.indexOf("rabbitmq")]).matches("\\d+\\.\\d+\\.\\d+.*");
         });
         // The chart goes beside the CSV unless told otherwise; without fonts Bench warns instead.
         assertPngOrNoFonts(dir.resolve("results.png"));

@@ -26,7 +26,8 @@ class DemoTest {
         new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8), broker).run();
         String out = bytes.toString(StandardCharsets.UTF_8);
 
-        assertThat(out).contains("all 1000 publish() calls returned")
+        assertThat(out).containsPattern("The broker is RabbitMQ \\d+\\.\\d+\\.\\d+")
+                .contains("all 1000 publish() calls returned")
                 .contains("queue 'warren.demo.orders' now holds 1000 messages")
                 .contains("1000 orders handled and acked")
                 .containsPattern("at most (1[0-6]|[1-9]) handlers ran at once")

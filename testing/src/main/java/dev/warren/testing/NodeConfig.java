@@ -28,8 +28,9 @@ record NodeConfig(List<String> confLines, List<String> plugins, Map<String, byte
         awaitPorts = List.copyOf(awaitPorts);
     }
 
-    String confLines(Path dir) {
-        return confLines.stream().map(l -> l.replace("{dir}", dir.toString()) + "\n").collect(Collectors.joining());
+    /** The extra lines, with {@code {dir}} replaced by the node's folder as the node sees it. */
+    String confLines(String dir) {
+        return confLines.stream().map(l -> l.replace("{dir}", dir) + "\n").collect(Collectors.joining());
     }
 
     String enabledPlugins() {

@@ -10,147 +10,275 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
 /**
- * A throw-away RabbitMQ node of a locally installed {@code rabbitmq-server}, in its own temporary
- * folder, on free AMQP and distribution ports. It is stopped, and its folder removed, when the
- * JVM exits.
+ * A restartable RabbitMQ node of a {@link RabbitServer}, in its own temporary folder (data, logs,
+ * config, plugins), on free AMQP and distribution ports: prepared once, then launched, stopped or
+ * killed and launched again with its data, and removed with its folder at the end (or when the
+ * JVM exits). {@link RabbitBroker}'s private node, {@link TlsNode} and each
+ * {@link RabbitCluster.Node} are one of these. Thread-safe.
  */
 final class PrivateNode {
-    private static final Duration START_LIMIT = Duration.ofSeconds(90);
-    /** The Debian layout; its wrappers in /usr/sbin switch to this user when run as root. */
-    private static final Path DEBIAN_SCRIPTS = Path.of("/usr/lib/rabbitmq/bin");
+    private static final Duration START_LIMIT = Duration.ofSeconds(120);
 
     final String nodeName;
     final int amqpPort;
+    private final int distPort;
+    private final RabbitServer server;
+    private final NodeConfig config;
     private final Path dir;
-    private final Process process;
+    private final ReentrantLock lock = new ReentrantLock();
+    private Process process;
+    private boolean removed;
 
-    private PrivateNode(String nodeName, int amqpPort, Path dir, Process process) {
+    private PrivateNode(RabbitServer server, String nodeName, NodeConfig config, Path dir) {
+        this.server = server;
         this.nodeName = nodeName;
-        this.amqpPort = amqpPort;
+        this.config = config;
         this.dir = dir;
-        this.process = process;
-    }
-
-    /** Whether a {@code rabbitmq-server} that this process may run is installed. */
-    static boolean installed() {
-        return Processes.onPath("rabbitmq-server") || Processes.onPath("/usr/sbin/rabbitmq-server");
-    }
-
-    static String serverCommand() {
-        return Processes.onPath("rabbitmq-server") ? "rabbitmq-server" : "/usr/sbin/rabbitmq-server";
-    }
-
-    static String ctlCommand() {
-        return Processes.onPath("rabbitmqctl") ? "rabbitmqctl" : "/usr/sbin/rabbitmqctl";
+        this.amqpPort = Ports.free();
+        this.distPort = Ports.free();
     }
 
     /**
-     * Starts a node and waits until its AMQP port accepts connections.
+     * Prepares a node of {@code server} named {@code nodeName}: makes its folder, writes its
+     * config and files and hands the folder to the {@code rabbitmq} user. Nothing runs yet.
      *
-     * @throws BrokerUnavailableException when it does not come up; the message holds its log
+     * @throws BrokerUnavailableException when the server is not available here
      */
-    static PrivateNode start() {
-        return start(NodeConfig.DEFAULT);
-    }
-
-    /**
-     * Starts a node with more configuration and waits until its AMQP port accepts connections
-     * (and every port of {@link NodeConfig#awaitPorts()}).
-     *
-     * @throws BrokerUnavailableException when it does not come up; the message holds its log
-     */
-    static PrivateNode start(NodeConfig config) {
-        String node = "warren-" + ProcessHandle.current().pid() + "-"
-                + UUID.randomUUID().toString().substring(0, 8) + "@localhost";
-        int amqpPort = Ports.free();
-        int distPort = Ports.free();
+    static PrivateNode prepare(RabbitServer server, String nodeName, NodeConfig config) {
+        if (!server.available()) {
+            throw new BrokerUnavailableException("a private node needs " + server + ": " + server.howToInstall());
+        }
         Path dir;
         try {
-            dir = Files.createTempDirectory("warren-rabbit");
+            dir = server.createNodeDirectory("warren-rabbit");
             Files.createDirectories(dir.resolve("mnesia"));
             Files.createDirectories(dir.resolve("log"));
             Files.writeString(dir.resolve("enabled_plugins"), config.enabledPlugins());
-            Files.writeString(dir.resolve("rabbitmq.conf"), "loopback_users = none\n" + config.confLines(dir));
+            Files.writeString(dir.resolve("rabbitmq.conf"),
+                    "loopback_users = none\n" + config.confLines(server.nodePath(dir)));
             config.writeFiles(dir);
-            if (Processes.isRoot() && Files.isDirectory(DEBIAN_SCRIPTS)) {
-                // The Debian wrapper runs the node as user rabbitmq, who must own its folders.
-                Processes.run(List.of("chown", "-R", "rabbitmq:rabbitmq", dir.toString()), Map.of());
-            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a folder for a private RabbitMQ node", e);
         }
-        Path out = dir.resolve("startup.out");
-        ProcessBuilder pb = new ProcessBuilder(serverCommand())
-                .directory(dir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(out.toFile());
-        Map<String, String> env = pb.environment();
-        env.put("RABBITMQ_NODENAME", node);
-        env.put("RABBITMQ_NODE_PORT", Integer.toString(amqpPort));
-        env.put("RABBITMQ_DIST_PORT", Integer.toString(distPort));
-        env.put("RABBITMQ_MNESIA_BASE", dir.resolve("mnesia").toString());
-        env.put("RABBITMQ_LOG_BASE", dir.resolve("log").toString());
-        env.put("RABBITMQ_ENABLED_PLUGINS_FILE", dir.resolve("enabled_plugins").toString());
-        env.put("RABBITMQ_CONFIG_FILE", dir.resolve("rabbitmq.conf").toString());
-        env.put("RABBITMQ_PID_FILE", dir.resolve("node.pid").toString());
-        Process process;
+        server.handToRabbitmqUser(dir);
+        PrivateNode node = new PrivateNode(server, nodeName, config, dir);
+        Runtime.getRuntime().addShutdownHook(new Thread(node::remove, "warren-private-node-stop"));
+        return node;
+    }
+
+    /** Starts a node of the {@link RabbitServer#configured() configured} server with the defaults. */
+    static PrivateNode start() {
+        return start(RabbitServer.configured(), NodeConfig.DEFAULT);
+    }
+
+    /**
+     * Prepares and launches a node with a random name and waits until its AMQP port accepts
+     * connections (and every port of {@link NodeConfig#awaitPorts()}).
+     *
+     * @throws BrokerUnavailableException when it does not come up; the message holds its log
+     */
+    static PrivateNode start(RabbitServer server, NodeConfig config) {
+        String name = "warren-" + ProcessHandle.current().pid() + "-"
+                + UUID.randomUUID().toString().substring(0, 8) + "@localhost";
+        PrivateNode node = prepare(server, name, config);
         try {
-            process = pb.start();
-        } catch (IOException e) {
-            deleteQuietly(dir);
-            throw new BrokerUnavailableException("cannot start " + serverCommand() + ": " + e.getMessage());
+            node.launch();
+        } catch (RuntimeException e) {
+            node.remove();
+            throw e;
         }
-        PrivateNode started = new PrivateNode(node, amqpPort, dir, process);
-        Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "warren-private-node-stop"));
+        return node;
+    }
+
+    /**
+     * Starts the node (again: a stopped or killed node comes back with its data) and waits until
+     * its ports accept connections. Does nothing if it runs.
+     *
+     * @throws BrokerUnavailableException when it does not come up, with the tail of its log
+     * @throws IllegalStateException when it was removed
+     */
+    void launch() {
+        Process started;
+        lock.lock();
+        try {
+            if (removed) {
+                throw new IllegalStateException(nodeName + " was removed");
+            }
+            if (process != null && process.isAlive()) {
+                return;
+            }
+            ProcessBuilder pb = new ProcessBuilder(server.serverCommand())
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("startup.out").toFile()));
+            Map<String, String> env = pb.environment();
+            env.putAll(server.environment());
+            env.put("RABBITMQ_NODENAME", nodeName);
+            env.put("RABBITMQ_NODE_PORT", Integer.toString(amqpPort));
+            env.put("RABBITMQ_DIST_PORT", Integer.toString(distPort));
+            env.put("RABBITMQ_MNESIA_BASE", server.nodePath(dir.resolve("mnesia")));
+            env.put("RABBITMQ_LOG_BASE", server.nodePath(dir.resolve("log")));
+            env.put("RABBITMQ_ENABLED_PLUGINS_FILE", server.nodePath(dir.resolve("enabled_plugins")));
+            env.put("RABBITMQ_CONFIG_FILE", server.nodePath(dir.resolve("rabbitmq.conf")));
+            env.put("RABBITMQ_PID_FILE", server.nodePath(dir.resolve("node.pid")));
+            try {
+                process = pb.start();
+            } catch (IOException e) {
+                throw new BrokerUnavailableException("cannot start " + server + ": " + e.getMessage());
+            }
+            started = process;
+        } finally {
+            lock.unlock();
+        }
+        awaitListening(started);
+    }
+
+    /** Waits until the running node listens again (after {@code start_app}). */
+    void awaitListening() {
+        Process p;
+        lock.lock();
+        try {
+            p = process;
+        } finally {
+            lock.unlock();
+        }
+        if (p == null) {
+            throw new IllegalStateException(nodeName + " was never launched");
+        }
+        awaitListening(p);
+    }
+
+    /** Waits until the AMQP port (and the config's other ports) listen; the process must stay alive. */
+    private void awaitListening(Process p) {
         long deadline = System.nanoTime() + START_LIMIT.toNanos();
         while (!Ports.listening("127.0.0.1", amqpPort, 200) || !config.portsListening()) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                String log = started.logTail();
-                started.stop();
-                throw new BrokerUnavailableException("a private RabbitMQ node (" + node + ") did not start"
-                        + (process.isAlive() ? " within " + START_LIMIT.toSeconds() + " s" : "")
-                        + "; its output ends with:\n" + log);
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                throw new BrokerUnavailableException("a private RabbitMQ node (" + nodeName + ", " + server
+                        + ") did not start" + (p.isAlive() ? " within " + START_LIMIT.toSeconds() + " s" : "")
+                        + "; its output ends with:\n" + logTail());
             }
             try {
-                process.waitFor(250, TimeUnit.MILLISECONDS);
+                p.waitFor(250, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                started.stop();
-                throw new BrokerUnavailableException("interrupted while starting a private RabbitMQ node");
+                throw new BrokerUnavailableException("interrupted while starting " + nodeName);
             }
         }
-        return started;
     }
 
-    /** Runs {@code rabbitmqctl -n <this node>}. */
+    /** Runs this server's {@code rabbitmqctl -n <this node>}. */
     Ctl ctl() {
-        return args -> {
-            List<String> command = new ArrayList<>(List.of(ctlCommand(), "-n", nodeName));
-            command.addAll(args);
-            return Processes.run(command, Map.of());
-        };
+        return server.ctl(nodeName);
     }
 
-    /** Stops the node (gracefully, then by force) and removes its folder. Idempotent. */
+    /** Stops the node gracefully ({@code rabbitmqctl stop}), by force if that fails; keeps its data. */
     void stop() {
+        lock.lock();
+        try {
+            if (process == null || !process.isAlive()) {
+                return;
+            }
+            try {
+                ctl().run(List.of("stop"));
+            } catch (AdminException e) {
+                // Not answering: the forced way below.
+            }
+            awaitExit(Duration.ofSeconds(30));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Kills the node as a crash would: SIGKILL of its Erlang VM, with no chance to close
+     * connections or tell its peers. Waits until it is gone.
+     *
+     * @throws IllegalStateException if it does not run
+     */
+    void kill() {
+        lock.lock();
+        try {
+            beam().orElseThrow(() -> new IllegalStateException(nodeName + " does not run")).destroyForcibly();
+            awaitExit(Duration.ofSeconds(30));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends the node (by force if it must) and removes its folder. Idempotent. */
+    void remove() {
+        lock.lock();
+        try {
+            if (removed) {
+                return;
+            }
+            removed = true;
+            if (process != null && process.isAlive()) {
+                tree().forEach(ProcessHandle::destroy);
+                awaitExit(Duration.ofSeconds(10));
+            }
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException | UncheckedIOException ignored) {
+                // best effort: it lives in a temp folder
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the node's Erlang VM runs. */
+    boolean isRunning() {
+        return beam().map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** The node's Erlang VM ({@code beam.smp}), if it runs: chroot shares the PID namespace. */
+    Optional<ProcessHandle> beam() {
+        lock.lock();
+        try {
+            if (process == null) {
+                return Optional.empty();
+            }
+            return process.descendants()
+                    .filter(h -> h.info().command().map(c -> c.endsWith("beam.smp")).orElse(false))
+                    .findFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<ProcessHandle> tree() {
         List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
         tree.add(process.toHandle());
-        tree.forEach(ProcessHandle::destroy);
-        for (ProcessHandle p : tree) {
-            try {
-                p.onExit().get(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                p.destroyForcibly();
-            }
-        }
-        deleteQuietly(dir);
+        return tree;
     }
 
+    /** Waits for the VM and the wrapper to end, killing what is left after {@code limit}. */
+    private void awaitExit(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        for (ProcessHandle h : tree()) {
+            try {
+                h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (Exception e) {
+                h.destroyForcibly();
+            }
+        }
+        // The port is free again only once the VM is gone; a restart must not race it.
+        long portDeadline = System.nanoTime() + limit.toNanos();
+        while (Ports.listening("127.0.0.1", amqpPort, 100) && System.nanoTime() < portDeadline) {
+            LockSupport.parkNanos(50_000_000);
+        }
+    }
+
+    /** The last lines of the node's logs and of its startup output. */
     private String logTail() {
         StringBuilder sb = new StringBuilder();
         try (Stream<Path> files = Files.walk(dir)) {
@@ -163,13 +291,5 @@ final class PrivateNode {
             sb.append("(log unreadable: ").append(e.getMessage()).append(')');
         }
         return sb.toString();
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort: it lives in the temp folder
-        }
     }
 }

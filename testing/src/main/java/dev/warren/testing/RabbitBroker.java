@@ -18,12 +18,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@code rabbitmqctl}, or the command in {@code WARREN_RABBITMQCTL}, split on spaces,
  *       for example {@code docker exec my-rabbit rabbitmqctl});</li>
  *   <li>a broker listening on localhost:5672 (guest/guest), administered with the local
- *       {@code rabbitmqctl};</li>
- *   <li>a private node of a locally installed {@code rabbitmq-server}, started in a temporary
- *       folder on free ports and stopped when the JVM exits;</li>
+ *       {@code rabbitmqctl} (not probed when RabbitMQ 4.0 is chosen: see below);</li>
+ *   <li>a private node of the {@link RabbitServer#configured() configured} server, started in a
+ *       temporary folder on free ports and stopped when the JVM exits;</li>
  *   <li>a Testcontainers {@code RabbitMQContainer} where Docker is available;</li>
  *   <li>otherwise {@link BrokerUnavailableException}, saying what to install or set.</li>
  * </ol>
+ *
+ * <p>With {@code -Dwarren.rabbitmq=4.0} (or {@code WARREN_RABBITMQ=4.0}) every node the kit
+ * starts is a RabbitMQ 4.0 node of {@link RabbitServer#rabbitmq4()}, the {@code rabbitmqctl} for
+ * {@code AMQP_URI} is the root's (addressing {@value RabbitServer#ROOT_DEFAULT_NODE}), and no
+ * container is taken in its place: an explicit version is never silently another.
  *
  * <p>A broker found at {@code AMQP_URI} or on localhost may be someone else's: its admin refuses
  * faults that act on the whole broker. Tests that need those ask for {@link #privateNode()}.
@@ -104,7 +109,8 @@ public final class RabbitBroker {
         try {
             if (privateNode == null) {
                 RabbitBroker s = sharedIfFound();
-                privateNode = s != null && ownedBy(s.source) ? s : startOwn(true, new ArrayList<>(List.of(
+                privateNode = s != null && ownedBy(s.source) ? s : startOwn(RabbitServer.configured(), true,
+                        new ArrayList<>(List.of(
                         "tests that inject faults into the whole broker need one of their own")));
             }
             return privateNode;
@@ -126,11 +132,16 @@ public final class RabbitBroker {
      * Starts a private node, else a container; {@code tried} says why it came to that and goes
      * into the exception when neither can start.
      */
-    private static RabbitBroker startOwn(boolean allowContainer, List<String> tried) {
-        if (PrivateNode.installed()) {
-            PrivateNode node = PrivateNode.start();
+    private static RabbitBroker startOwn(RabbitServer server, boolean allowContainer, List<String> tried) {
+        if (server.available()) {
+            PrivateNode node = PrivateNode.start(server, NodeConfig.DEFAULT);
             return new RabbitBroker("amqp://guest:guest@localhost:" + node.amqpPort, Source.PRIVATE_NODE,
-                    node.ctl(), "a private node " + node.nodeName + " on port " + node.amqpPort);
+                    node.ctl(), "a private node " + node.nodeName + " of " + server + " on port " + node.amqpPort);
+        }
+        if (server.isRabbitmq4()) {
+            // A container would be some other version: the choice of 4.0 was explicit.
+            throw new BrokerUnavailableException("No RabbitMQ 4.0 found: " + String.join("; ", tried)
+                    + "; and " + server + " cannot run here: " + server.howToInstall() + ".");
         }
         tried.add("no rabbitmq-server is installed");
         if (allowContainer && ContainerBroker.dockerAvailable()) {
@@ -161,7 +172,8 @@ public final class RabbitBroker {
      */
     public static RabbitBroker find(Map<String, String> environment, int localPort, boolean allowContainer) {
         Objects.requireNonNull(environment, "environment");
-        Ctl localCtl = localCtl(environment);
+        RabbitServer server = RabbitServer.configured(environment);
+        Ctl localCtl = localCtl(environment, server);
         String fromEnv = environment.get(AMQP_URI);
         if (fromEnv != null && !fromEnv.isBlank()) {
             // The URI is never shown (a message of URI.create's would quote it, password and all):
@@ -174,13 +186,14 @@ public final class RabbitBroker {
             return new RabbitBroker(fromEnv.strip(), Source.ENVIRONMENT, localCtl,
                     "the broker named by " + AMQP_URI);
         }
-        if (Ports.listening("localhost", localPort, 1000)) {
+        if (!server.isRabbitmq4() && Ports.listening("localhost", localPort, 1000)) {
             String uri = "amqp://guest:guest@localhost:" + localPort;
             return new RabbitBroker(uri, Source.LOCALHOST, localCtl,
                     "the broker listening on localhost:" + localPort);
         }
-        return startOwn(allowContainer, new ArrayList<>(List.of(AMQP_URI + " is not set",
-                "nothing listens on localhost:" + localPort)));
+        return startOwn(server, allowContainer, new ArrayList<>(List.of(AMQP_URI + " is not set",
+                server.isRabbitmq4() ? "RabbitMQ 4.0 was chosen (" + RabbitServer.PROPERTY + "), so localhost:"
+                        + localPort + " is not probed" : "nothing listens on localhost:" + localPort)));
     }
 
     /**
@@ -216,11 +229,12 @@ public final class RabbitBroker {
         return description;
     }
 
-    private static Ctl localCtl(Map<String, String> environment) {
+    private static Ctl localCtl(Map<String, String> environment, RabbitServer server) {
         String override = environment.get(RABBITMQCTL);
-        List<String> base = override != null && !override.isBlank()
-                ? List.of(override.strip().split("\\s+"))
-                : List.of(PrivateNode.ctlCommand());
+        if (override == null || override.isBlank()) {
+            return server.ctl(null);
+        }
+        List<String> base = List.of(override.strip().split("\\s+"));
         return args -> {
             List<String> command = new ArrayList<>(base);
             command.addAll(args);

@@ -1,26 +1,17 @@
 package dev.warren.testing;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 
 /**
- * A real RabbitMQ cluster of private nodes of the locally installed {@code rabbitmq-server} on
- * this machine: each node has its own name ({@code warren-<pid>-<n>@localhost}), AMQP and
+ * A real RabbitMQ cluster of private nodes ({@link RabbitServer}) on this machine: each node has its own name ({@code warren-<pid>-<n>@localhost}), AMQP and
  * distribution ports and folders; they are started in parallel and joined with
  * {@code rabbitmqctl join_cluster}. Nodes can be stopped, killed (SIGKILL of the Erlang VM) and
  * started again, for failover tests. {@link #close()} stops every node and removes its folders;
@@ -32,12 +23,12 @@ import java.util.stream.Stream;
  * cluster.node(0).kill();
  * }</pre>
  *
- * Needs {@code rabbitmq-server} installed and, on Debian as root, the {@code rabbitmq} user its
- * wrappers switch to (whose Erlang cookie the nodes and {@code rabbitmqctl} then share).
+ * The nodes run the {@link RabbitServer#configured() configured} server, or the one given to
+ * {@link #start(int, RabbitServer)}: the installed {@code rabbitmq-server} needs, on Debian as
+ * root, the {@code rabbitmq} user its wrappers switch to (whose Erlang cookie the nodes and
+ * {@code rabbitmqctl} then share); RabbitMQ 4.0 runs in its Debian 13 root the same way.
  */
 public final class RabbitCluster implements AutoCloseable {
-    private static final Duration START_LIMIT = Duration.ofSeconds(120);
-    private static final Path DEBIAN_SCRIPTS = Path.of("/usr/lib/rabbitmq/bin");
     private static final AtomicInteger NODES = new AtomicInteger();
     private static final ReentrantLock SHARED_LOCK = new ReentrantLock();
     private static final Map<Integer, RabbitCluster> SHARED = new HashMap<>();
@@ -49,25 +40,41 @@ public final class RabbitCluster implements AutoCloseable {
     }
 
     /**
-     * Starts a cluster of {@code size} nodes (in parallel) and joins them to the first; a size of
-     * 1 is a single private node that can be stopped and killed.
+     * Starts a cluster of {@code size} nodes of the {@link RabbitServer#configured() configured}
+     * server (in parallel) and joins them to the first; a size of 1 is a single private node that
+     * can be stopped and killed.
      *
      * @param size the number of nodes, at least 1
      * @return the running cluster
      * @throws IllegalArgumentException if size is less than 1
-     * @throws BrokerUnavailableException when rabbitmq-server is not installed or a node does
-     *         not come up (with the tail of its log)
+     * @throws BrokerUnavailableException when the server is not available or a node does not
+     *         come up (with the tail of its log)
      */
     public static RabbitCluster start(int size) {
+        return start(size, RabbitServer.configured());
+    }
+
+    /**
+     * Starts a cluster of {@code size} nodes of {@code server} (in parallel) and joins them to
+     * the first.
+     *
+     * @param size the number of nodes, at least 1
+     * @param server which RabbitMQ the nodes run, e.g. {@link RabbitServer#rabbitmq4()}
+     * @return the running cluster
+     * @throws IllegalArgumentException if size is less than 1
+     * @throws BrokerUnavailableException when the server is not available or a node does not
+     *         come up (with the tail of its log)
+     */
+    public static RabbitCluster start(int size, RabbitServer server) {
         if (size < 1) {
             throw new IllegalArgumentException("a cluster needs at least one node, not " + size);
         }
-        if (!PrivateNode.installed()) {
-            throw new BrokerUnavailableException("RabbitCluster needs rabbitmq-server installed on this machine");
+        if (!server.available()) {
+            throw new BrokerUnavailableException("RabbitCluster needs " + server + ": " + server.howToInstall());
         }
         List<Node> nodes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            nodes.add(new Node(i));
+            nodes.add(new Node(server, i));
         }
         RabbitCluster cluster = new RabbitCluster(nodes);
         Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "warren-cluster-stop"));
@@ -155,34 +162,16 @@ public final class RabbitCluster implements AutoCloseable {
         return "RabbitCluster" + nodes.stream().map(Node::name).toList();
     }
 
-    /** One node of a {@link RabbitCluster}. Thread-safe. */
+    /** One node of a {@link RabbitCluster}: a {@link PrivateNode} with a public face. Thread-safe. */
     public static final class Node {
         private final int index;
-        private final String name;
-        private final int amqpPort;
-        private final int distPort;
-        private final Path dir;
-        private final ReentrantLock lock = new ReentrantLock();
-        private Process process;
-        private boolean removed;
+        private final PrivateNode node;
 
-        private Node(int index) {
+        private Node(RabbitServer server, int index) {
             this.index = index;
-            this.name = "warren-" + ProcessHandle.current().pid() + "-" + NODES.incrementAndGet() + "@localhost";
-            this.amqpPort = Ports.free();
-            this.distPort = Ports.free();
-            try {
-                dir = Files.createTempDirectory("warren-cluster");
-                Files.createDirectories(dir.resolve("mnesia"));
-                Files.createDirectories(dir.resolve("log"));
-                Files.writeString(dir.resolve("enabled_plugins"), "[].\n");
-                Files.writeString(dir.resolve("rabbitmq.conf"), "loopback_users = none\n");
-                if (Processes.isRoot() && Files.isDirectory(DEBIAN_SCRIPTS)) {
-                    Processes.run(List.of("chown", "-R", "rabbitmq:rabbitmq", dir.toString()), Map.of());
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot prepare a folder for a cluster node", e);
-            }
+            this.node = PrivateNode.prepare(server,
+                    "warren-" + ProcessHandle.current().pid() + "-" + NODES.incrementAndGet() + "@localhost",
+                    NodeConfig.DEFAULT);
         }
 
         /**
@@ -191,7 +180,7 @@ public final class RabbitCluster implements AutoCloseable {
          * @return the name {@code warren-<pid>-<n>@localhost}, unique to this node in this JVM
          */
         public String name() {
-            return name;
+            return node.nodeName;
         }
 
         /**
@@ -209,7 +198,7 @@ public final class RabbitCluster implements AutoCloseable {
          * @return the local TCP port this node's AMQP listener binds on {@code 127.0.0.1}
          */
         public int port() {
-            return amqpPort;
+            return node.amqpPort;
         }
 
         /**
@@ -218,7 +207,7 @@ public final class RabbitCluster implements AutoCloseable {
          * @return this node's AMQP address as {@code host:port}, with its {@link #port()}
          */
         public String address() {
-            return "127.0.0.1:" + amqpPort;
+            return "127.0.0.1:" + node.amqpPort;
         }
 
         /**
@@ -227,20 +216,17 @@ public final class RabbitCluster implements AutoCloseable {
          * @return {@code amqp://guest:guest@127.0.0.1:<port>} with this node's AMQP port
          */
         public String uri() {
-            return "amqp://guest:guest@127.0.0.1:" + amqpPort;
+            return "amqp://guest:guest@127.0.0.1:" + node.amqpPort;
         }
 
         /**
-         * Fault injection and inspection through {@code rabbitmqctl -n <this node>}, vhost {@code /}.
+         * Fault injection and inspection through {@code rabbitmqctl -n <this node>} (the CLI of
+         * the cluster's {@link RabbitServer}), vhost {@code /}.
          *
          * @return a new admin that runs {@code rabbitmqctl} against this node, with every fault allowed
          */
         public BrokerAdmin admin() {
-            return new BrokerAdmin(args -> {
-                List<String> command = new ArrayList<>(List.of(PrivateNode.ctlCommand(), "-n", name));
-                command.addAll(args);
-                return Processes.run(command, Map.of());
-            }, "/", null); // a node this JVM started: every fault is allowed on it
+            return new BrokerAdmin(node.ctl(), "/", null); // a node this JVM started: every fault is allowed on it
         }
 
         /**
@@ -249,12 +235,7 @@ public final class RabbitCluster implements AutoCloseable {
          * @return true if this node was started and its {@code beam.smp} process is alive
          */
         public boolean isRunning() {
-            lock.lock();
-            try {
-                return process != null && beam().map(ProcessHandle::isAlive).orElse(false);
-            } finally {
-                lock.unlock();
-            }
+            return node.isRunning();
         }
 
         /**
@@ -262,57 +243,15 @@ public final class RabbitCluster implements AutoCloseable {
          * its cluster) and waits until its AMQP port accepts connections. Does nothing if it runs.
          *
          * @throws BrokerUnavailableException when it does not come up, with the tail of its log
+         * @throws IllegalStateException when its cluster was closed
          */
         public void start() {
-            lock.lock();
-            try {
-                if (removed) {
-                    throw new IllegalStateException(name + " was removed with its cluster");
-                }
-                if (process != null && process.isAlive()) {
-                    return;
-                }
-                ProcessBuilder pb = new ProcessBuilder(PrivateNode.serverCommand())
-                        .directory(dir.toFile())
-                        .redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("startup.out").toFile()));
-                Map<String, String> env = pb.environment();
-                env.put("RABBITMQ_NODENAME", name);
-                env.put("RABBITMQ_NODE_PORT", Integer.toString(amqpPort));
-                env.put("RABBITMQ_DIST_PORT", Integer.toString(distPort));
-                env.put("RABBITMQ_MNESIA_BASE", dir.resolve("mnesia").toString());
-                env.put("RABBITMQ_LOG_BASE", dir.resolve("log").toString());
-                env.put("RABBITMQ_ENABLED_PLUGINS_FILE", dir.resolve("enabled_plugins").toString());
-                env.put("RABBITMQ_CONFIG_FILE", dir.resolve("rabbitmq.conf").toString());
-                env.put("RABBITMQ_PID_FILE", dir.resolve("node.pid").toString());
-                try {
-                    process = pb.start();
-                } catch (IOException e) {
-                    throw new BrokerUnavailableException("cannot start " + PrivateNode.serverCommand() + ": "
-                            + e.getMessage());
-                }
-            } finally {
-                lock.unlock();
-            }
-            awaitListening();
+            node.launch();
         }
 
         /** Stops the node gracefully ({@code rabbitmqctl stop}), by force if that fails; waits until it is gone. */
         public void stop() {
-            lock.lock();
-            try {
-                if (process == null || !process.isAlive()) {
-                    return;
-                }
-                try {
-                    ctl("stop");
-                } catch (AdminException e) {
-                    // Not answering: the forced way below.
-                }
-                awaitExit(Duration.ofSeconds(30));
-            } finally {
-                lock.unlock();
-            }
+            node.stop();
         }
 
         /**
@@ -322,14 +261,7 @@ public final class RabbitCluster implements AutoCloseable {
          * @throws IllegalStateException if it does not run
          */
         public void kill() {
-            lock.lock();
-            try {
-                ProcessHandle beam = beam().orElseThrow(() -> new IllegalStateException(name + " does not run"));
-                beam.destroyForcibly();
-                awaitExit(Duration.ofSeconds(30));
-            } finally {
-                lock.unlock();
-            }
+            node.kill();
         }
 
         /**
@@ -337,102 +269,26 @@ public final class RabbitCluster implements AutoCloseable {
          *
          * @return the pid of its {@code beam.smp} process, or empty if the node was never started or is down
          */
-        public java.util.OptionalLong pid() {
-            return beam().map(p -> java.util.OptionalLong.of(p.pid())).orElse(java.util.OptionalLong.empty());
+        public OptionalLong pid() {
+            return node.beam().map(p -> OptionalLong.of(p.pid())).orElse(OptionalLong.empty());
         }
 
         @Override
         public String toString() {
-            return name + " (" + address() + ")";
-        }
-
-        private java.util.Optional<ProcessHandle> beam() {
-            Process p = process;
-            if (p == null) {
-                return java.util.Optional.empty();
-            }
-            return p.descendants()
-                    .filter(h -> h.info().command().map(c -> c.endsWith("beam.smp")).orElse(false))
-                    .findFirst();
+            return name() + " (" + address() + ")";
         }
 
         String ctl(String... args) {
             return admin().rabbitmqctl(args);
         }
 
+        /** Waits until it listens again after {@code start_app}. */
         void awaitListening() {
-            long deadline = System.nanoTime() + START_LIMIT.toNanos();
-            while (!Ports.listening("127.0.0.1", amqpPort, 200)) {
-                Process p = process;
-                if (p == null || !p.isAlive() || System.nanoTime() > deadline) {
-                    throw new BrokerUnavailableException("cluster node " + name + " did not start"
-                            + (p != null && p.isAlive() ? " within " + START_LIMIT.toSeconds() + " s" : "")
-                            + "; its output ends with:\n" + logTail());
-                }
-                try {
-                    p.waitFor(250, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new BrokerUnavailableException("interrupted while starting " + name);
-                }
-            }
-        }
-
-        /** Waits for the VM and the wrapper to end, killing what is left after {@code limit}. */
-        private void awaitExit(Duration limit) {
-            List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-            tree.add(process.toHandle());
-            long deadline = System.nanoTime() + limit.toNanos();
-            for (ProcessHandle h : tree) {
-                try {
-                    h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (Exception e) {
-                    h.destroyForcibly();
-                }
-            }
-            // The port is free again only once the VM is gone; a restart must not race it.
-            long portDeadline = System.nanoTime() + limit.toNanos();
-            while (Ports.listening("127.0.0.1", amqpPort, 100) && System.nanoTime() < portDeadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
-            }
+            node.awaitListening();
         }
 
         private void remove() {
-            lock.lock();
-            try {
-                if (removed) {
-                    return;
-                }
-                removed = true;
-                if (process != null && process.isAlive()) {
-                    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-                    tree.add(process.toHandle());
-                    tree.forEach(ProcessHandle::destroy);
-                    awaitExit(Duration.ofSeconds(10));
-                }
-                try (Stream<Path> files = Files.walk(dir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                } catch (IOException | UncheckedIOException ignored) {
-                    // best effort: it lives in the temp folder
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        private String logTail() {
-            StringBuilder sb = new StringBuilder();
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".out"))
-                        .toList()) {
-                    List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
-                    sb.append("== ").append(f.getFileName()).append('\n');
-                    lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> sb.append(l).append('\n'));
-                }
-            } catch (IOException | UncheckedIOException e) {
-                sb.append("(log unreadable: ").append(e.getMessage()).append(')');
-            }
-            return sb.toString();
+            node.remove();
         }
     }
 }

@@ -72,20 +72,25 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     /**
-     * {@code brokerUri}, credentials, vhost and query included, pointed at this proxy.
+     * {@code brokerUri}, credentials, vhost and query included, pointed at this proxy. They are
+     * kept as written (still percent-encoded): the default vhost written {@code /%2F} stays
+     * {@code /%2F}.
      *
      * @param brokerUri the broker's AMQP URI
      * @return the URI pointed at this proxy
+     * @throws IllegalArgumentException if {@code brokerUri} is not a URI
      */
     public String uri(String brokerUri) {
-        URI u = URI.create(brokerUri);
+        URI u;
         try {
-            return new URI(u.getScheme(), u.getRawUserInfo() == null ? null : u.getUserInfo(), "127.0.0.1", port(),
-                    u.getPath(), u.getQuery(), null).toString();
+            u = new URI(brokerUri);
         } catch (URISyntaxException e) {
             // Neither the URI nor the exception, whose message quotes it: it may hold a password.
             throw new IllegalArgumentException("cannot point the broker URI at the proxy: " + e.getReason());
         }
+        return u.getScheme() + "://" + (u.getRawUserInfo() == null ? "" : u.getRawUserInfo() + "@") + "127.0.0.1:"
+                + port() + (u.getRawPath() == null ? "" : u.getRawPath())
+                + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
     }
 
     /** Closes every proxied connection, as a network failure would. New connections are still accepted. */

@@ -21,8 +21,8 @@ import javax.net.ssl.TrustManagerFactory;
  * the test CA, offers only TLS 1.2, asks clients for a certificate of the test CA (without
  * requiring one), and lets SASL EXTERNAL log in as the certificate's common name
  * ({@code rabbitmq_auth_mechanism_ssl}); the user {@link TestCertificates#CLIENT_USER} exists
- * with full permissions on {@code /}. Stopped when the JVM exits. Needs a local
- * {@code rabbitmq-server} and BouncyCastle.
+ * with full permissions on {@code /}. Stopped when the JVM exits. Needs the
+ * {@link RabbitServer#configured() configured} server and BouncyCastle.
  */
 public final class TlsNode {
     /** The only protocol the node accepts. */
@@ -64,9 +64,10 @@ public final class TlsNode {
     }
 
     private static TlsNode start() {
-        if (!PrivateNode.installed()) {
-            throw new BrokerUnavailableException("TLS tests start a private node of a local rabbitmq-server:"
-                    + " install it (Debian/Ubuntu: sudo apt-get install rabbitmq-server)");
+        RabbitServer server = RabbitServer.configured();
+        if (!server.available()) {
+            throw new BrokerUnavailableException("TLS tests start a private node of " + server + ": "
+                    + server.howToInstall());
         }
         Path dir;
         try {
@@ -77,7 +78,7 @@ public final class TlsNode {
         TestCertificates certs = TestCertificates.create(dir);
         for (int attempt = 1; ; attempt++) {
             int tlsPort = Ports.free();
-            PrivateNode node = PrivateNode.start(config(certs, tlsPort));
+            PrivateNode node = PrivateNode.start(server, config(certs, tlsPort));
             // A free port can be taken by another process while the node boots (10 s or more):
             // only the certificate made for this node proves that the listener is its own.
             if (presentsOwnCertificate(tlsPort, certs)) {
@@ -86,7 +87,7 @@ public final class TlsNode {
                 started.admin.addUser(TestCertificates.CLIENT_USER, UUID.randomUUID().toString(), ".*", ".*", ".*");
                 return started;
             }
-            node.stop();
+            node.remove();
             if (attempt == 3) {
                 throw new BrokerUnavailableException("a private TLS node did not present its certificate on its"
                         + " TLS port " + tlsPort + " (three attempts)");
