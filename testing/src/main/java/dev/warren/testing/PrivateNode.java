@@ -159,10 +159,12 @@ final class PrivateNode {
     /** Waits until the AMQP port (and the config's other ports) listen; the process must stay alive. */
     private void awaitListening(Process p) {
         long deadline = System.nanoTime() + START_LIMIT.toNanos();
-        while (!Ports.listening("127.0.0.1", amqpPort, 200) || !config.portsListening()) {
+        while (!Ports.listening("127.0.0.1", amqpPort, 200) || !config.portsListening() || !listensItself()) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
+                boolean taken = Ports.listening("127.0.0.1", amqpPort, 200);
                 throw new BrokerUnavailableException("a private RabbitMQ node (" + nodeName + ", " + server
                         + ") did not start" + (p.isAlive() ? " within " + START_LIMIT.toSeconds() + " s" : "")
+                        + (taken ? "; its AMQP port " + amqpPort + " is held by another process" : "")
                         + "; its output ends with:\n" + logTail());
             }
             try {
@@ -172,6 +174,11 @@ final class PrivateNode {
                 throw new BrokerUnavailableException("interrupted while starting " + nodeName);
             }
         }
+    }
+
+    /** Whether the AMQP listener is this node's own, not another process's on a port it took meanwhile. */
+    private boolean listensItself() {
+        return beam().map(b -> Ports.listenedBy(amqpPort, b)).orElse(false);
     }
 
     /** Runs this server's {@code rabbitmqctl -n <this node>}. */

@@ -11,8 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A real RabbitMQ cluster of private nodes ({@link RabbitServer}) on this machine: each node has its own name ({@code warren-<pid>-<n>@localhost}), AMQP and
- * distribution ports and folders; they are started in parallel and joined with
+ * A real RabbitMQ cluster of private nodes (each a {@code PrivateNode} of a
+ * {@link RabbitServer}) on this machine: each node has its own name
+ * ({@code warren-<pid>-<n>@localhost}), AMQP and distribution ports and folders; they are
+ * started in parallel and joined with
  * {@code rabbitmqctl join_cluster}. Nodes can be stopped, killed (SIGKILL of the Erlang VM) and
  * started again, for failover tests. {@link #close()} stops every node and removes its folders;
  * so does the end of the JVM.
@@ -162,7 +164,7 @@ public final class RabbitCluster implements AutoCloseable {
         return "RabbitCluster" + nodes.stream().map(Node::name).toList();
     }
 
-    /** One node of a {@link RabbitCluster}: a {@link PrivateNode} with a public face. Thread-safe. */
+    /** One node of a {@link RabbitCluster}: a {@code PrivateNode} with a public face. Thread-safe. */
     public static final class Node {
         private final int index;
         private final PrivateNode node;
