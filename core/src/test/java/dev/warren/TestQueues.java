@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * amqp-client connection that publishes with confirms, independent of Warren's own publishing.
  */
 final class TestQueues implements AutoCloseable {
-    private static final AtomicLong COUNTER = new AtomicLong();
 
     private final Connection conn;
     private final Channel ch;
@@ -32,7 +31,7 @@ final class TestQueues implements AutoCloseable {
 
     /** A name no other test (nor another JVM on this broker) uses. */
     static String unique(String what) {
-        return "warren.consume." + what + "." + ProcessHandle.current().pid() + "." + COUNTER.incrementAndGet();
+        return dev.warren.testing.Declared.name("warren.consume." + what);
     }
 
     /** A transient queue that expires a while after the test even if it is not deleted. */

@@ -22,7 +22,7 @@ final class TestSupport {
 
     /** A name no other test (or engineer sharing the broker) uses. */
     static String unique(String what) {
-        return "warren.test." + what + "." + System.nanoTime();
+        return dev.warren.testing.Declared.name("warren.test." + what);
     }
 
     /** The URI with other credentials; its path and query stay as written (still encoded). */

@@ -38,7 +38,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(RabbitExtension.class)
 @Timeout(60)
 class WarrenMetricsTest {
-    private static final AtomicLong COUNTER = new AtomicLong();
     private static final Duration SHORT = Duration.ofMillis(300);
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -58,7 +57,7 @@ class WarrenMetricsTest {
     }
 
     private static String unique(String what) {
-        return "warren.metrics." + what + "." + ProcessHandle.current().pid() + "." + COUNTER.incrementAndGet();
+        return dev.warren.testing.Declared.name("warren.metrics." + what);
     }
 
     private static QueueSpec transientQueue(String name) {

@@ -207,7 +207,7 @@ class WarrenAutoConfigurationTest {
      */
     @Test
     void shutdownDrainsTheSupervisedWorks() throws Exception {
-        String q = "warren.spring.drain." + ProcessHandle.current().pid() + "." + System.nanoTime();
+        String q = dev.warren.testing.Declared.name("warren.spring.drain");
         try (BlockingConnection admin = Warren.connect(broker.uri()); BlockingChannel ch = admin.openChannel()) {
             ch.queueDeclare(QueueSpec.named(q).withDurable(false).withArgument("x-expires", 120_000));
             for (int i = 0; i < 50; i++) {

@@ -119,7 +119,7 @@ public final class RabbitBroker {
         }
     }
 
-    private static RabbitBroker sharedIfFound() {
+    static RabbitBroker sharedIfFound() {
         SHARED_LOCK.lock();
         try {
             return shared;

@@ -1,5 +1,6 @@
 package dev.warren.testing;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -21,9 +22,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * every test that asks for it fails with the message that says what to install. That broker may
  * be someone else's, so its admin refuses faults that act on the whole broker; tests that raise
  * memory alarms, close all connections or stop the application use
- * {@link RabbitBroker#privateNode()} instead.
+ * {@link RabbitBroker#privateNode()} instead. After each top-level test class it deletes the
+ * queues and exchanges named by {@link Declared#name} from that broker.
  */
-public final class RabbitExtension implements ParameterResolver {
+public final class RabbitExtension implements ParameterResolver, AfterAllCallback {
     /** Creates the extension; JUnit does this. */
     public RabbitExtension() {}
 
@@ -37,5 +39,17 @@ public final class RabbitExtension implements ParameterResolver {
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         RabbitBroker broker = RabbitBroker.shared();
         return parameter.getParameter().getType() == RabbitBroker.class ? broker : broker.admin();
+    }
+
+    /**
+     * Deletes what the class declared under {@link Declared} names; after a top-level class
+     * only, since a nested class ends while its outer class still runs.
+     */
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (context.getTestClass().map(Class::isMemberClass).orElse(true)) {
+            return;
+        }
+        Declared.deleteAll();
     }
 }

@@ -152,7 +152,7 @@ class BrokerAdminTest {
         f.setUri(broker.uri());
         try (Connection c = f.newConnection()) {
             Channel ch = c.createChannel();
-            String q = ch.queueDeclare("warren.doomed-" + System.nanoTime(), false, false, false, null).getQueue();
+            String q = ch.queueDeclare(Declared.name("warren.doomed"), false, false, false, null).getQueue();
             CountDownLatch cancelled = new CountDownLatch(1);
             ch.basicConsume(q, new DefaultConsumer(ch) {
                 @Override
