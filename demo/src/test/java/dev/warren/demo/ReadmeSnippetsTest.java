@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every {@code ```java} block of README.md compiles against Warren and amqp-client, without a
- * deprecation warning: the README stays the single source of its snippets, and a renamed or
- * removed method breaks the build instead of the reader's first try.
+ * Every {@code ```java} block of README.md and of the guides in docs/ compiles against Warren and
+ * amqp-client, without a deprecation warning: the documents stay the single source of their
+ * snippets, and a renamed or removed method breaks the build instead of the reader's first try.
  *
  * <p>A block is a run of statements. It is compiled as the body of a method that may throw,
  * in a class of its own that imports {@code dev.warren.*}, {@code com.rabbitmq.client.*},
@@ -58,8 +58,8 @@ class ReadmeSnippetsTest {
             """;
     private static final int HEADER_LINES = (int) HEADER.lines().count();
 
-    /** A ```java block: its text and the README line it starts on. */
-    record Snippet(int index, int firstLine, String code) {
+    /** A ```java block: the document it is in (relative to the project), its text and the line it starts on. */
+    record Snippet(String file, int index, int firstLine, String code) {
         String className() {
             return "ReadmeSnippet" + index;
         }
@@ -79,33 +79,52 @@ class ReadmeSnippetsTest {
             return own + HEADER.formatted(className()) + body + "\n    }\n}\n";
         }
 
-        /** The README line of a line of {@link #source()}. */
+        /** The document's line of a line of {@link #source()}. */
         long readmeLine(long sourceLine) {
             return firstLine + (sourceLine - HEADER_LINES - 1);
         }
     }
 
     static List<Snippet> snippets(String markdown) {
+        return snippets("README.md", markdown, 1);
+    }
+
+    /** The blocks of {@code markdown}, from {@code file}, numbered from {@code first} on. */
+    static List<Snippet> snippets(String file, String markdown, int first) {
         List<Snippet> out = new ArrayList<>();
         Matcher m = JAVA_BLOCK.matcher(markdown);
         while (m.find()) {
             int line = (int) markdown.substring(0, m.start(2)).chars().filter(c -> c == '\n').count() + 1;
             String indent = m.group(1);
-            out.add(new Snippet(out.size() + 1, line, m.group(2).lines()
+            out.add(new Snippet(file, first + out.size(), line, m.group(2).lines()
                     .map(l -> l.startsWith(indent) ? l.substring(indent.length()) : l)
                     .collect(java.util.stream.Collectors.joining("\n", "", "\n"))));
         }
         return out;
     }
 
-    private static Path readme() {
+    /** The project's folder: the one above this module's with README.md and demo/ in it. */
+    private static Path project() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path p = dir.resolve("README.md");
-            if (Files.exists(p) && Files.exists(dir.resolve("demo"))) {
-                return p;
+            if (Files.exists(dir.resolve("README.md")) && Files.exists(dir.resolve("demo"))) {
+                return dir;
             }
         }
         throw new IllegalStateException("README.md not found above " + Path.of("").toAbsolutePath());
+    }
+
+    /** The blocks of README.md, then of every docs/*.md in name order. */
+    private static List<Snippet> allSnippets() throws IOException {
+        Path project = project();
+        List<Path> documents = new ArrayList<>(List.of(project.resolve("README.md")));
+        try (var docs = Files.list(project.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(documents::add);
+        }
+        List<Snippet> all = new ArrayList<>();
+        for (Path doc : documents) {
+            all.addAll(snippets(project.relativize(doc).toString(), Files.readString(doc), all.size() + 1));
+        }
+        return all;
     }
 
     @Test
@@ -117,9 +136,12 @@ class ReadmeSnippetsTest {
 
     @Test
     @Timeout(120)
-    void everyJavaBlockOfTheReadmeCompilesWithoutDeprecatedNames(@TempDir Path out) throws IOException {
-        List<Snippet> snippets = snippets(Files.readString(readme()));
-        assertThat(snippets).as("```java blocks in README.md").hasSizeGreaterThanOrEqualTo(8);
+    void everyJavaBlockOfTheReadmeAndTheDocsCompilesWithoutDeprecatedNames(@TempDir Path out) throws IOException {
+        List<Snippet> snippets = allSnippets();
+        assertThat(snippets).filteredOn(s -> s.file().equals("README.md")).as("```java blocks in README.md")
+                .hasSizeGreaterThanOrEqualTo(2);
+        assertThat(snippets).filteredOn(s -> s.file().startsWith("docs")).as("```java blocks in docs/")
+                .hasSizeGreaterThanOrEqualTo(8);
 
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertThat(javac).as("a JDK with javac runs the tests").isNotNull();
@@ -159,7 +181,7 @@ class ReadmeSnippetsTest {
             String name = new File(d.getSource().toUri().getPath()).getName().replace(".java", "");
             for (Snippet s : snippets) {
                 if (s.className().equals(name)) {
-                    where = "README.md:" + s.readmeLine(d.getLineNumber()) + " (block " + s.index() + "): ";
+                    where = s.file() + ":" + s.readmeLine(d.getLineNumber()) + " (block " + s.index() + "): ";
                 }
             }
         }
