@@ -249,6 +249,13 @@ public final class Publisher {
      */
     public DeferredConfirm publishDeferred(String exchange, String routingKey, AMQP.BasicProperties props,
             byte[] body, boolean mandatory) throws InterruptedException {
+        return publishDeferred(exchange, routingKey, props, body, mandatory, defaultTimeout);
+    }
+
+    /** As {@link #publishDeferred(String, String, AMQP.BasicProperties, byte[], boolean)} with a timeout of its own. */
+    public DeferredConfirm publishDeferred(String exchange, String routingKey, AMQP.BasicProperties props,
+            byte[] body, boolean mandatory, Duration timeout) throws InterruptedException {
+        Duration defaultTimeout = timeout;
         long deadline = deadline(defaultTimeout);
         if (!telemetry.publishes()) {
             return send(exchange, routingKey, props, body, mandatory, deadline, defaultTimeout, null, null);
@@ -303,6 +310,14 @@ public final class Publisher {
         }
         // A Warren exception as it is (the close as a copy for this caller), anything else mapped.
         return ctx.translate((Throwable) o);
+    }
+
+    /**
+     * Whether the writer took a deferred publish's message to write it (then its outcome is
+     * unknown until its confirm), as opposed to never sending it.
+     */
+    public static boolean written(DeferredConfirm d) {
+        return d instanceof Confirmation c && c.written();
     }
 
     /**
