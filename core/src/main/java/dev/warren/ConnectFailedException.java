@@ -92,11 +92,12 @@ public final class ConnectFailedException extends WarrenException {
 
     private static boolean refusal(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof com.rabbitmq.client.PossibleAuthenticationFailureException) {
-                return false;
-            }
+            // A subclass of the "possible" one: the broker said 403 before it closed.
             if (c instanceof com.rabbitmq.client.AuthenticationFailureException) {
                 return true;
+            }
+            if (c instanceof com.rabbitmq.client.PossibleAuthenticationFailureException) {
+                return false;
             }
             if (c instanceof com.rabbitmq.client.ShutdownSignalException s
                     && s.getReason() instanceof com.rabbitmq.client.AMQP.Connection.Close close

@@ -536,7 +536,19 @@ public final class RobustConnection implements AutoCloseable {
     /** For {@link Supervised}: the next open connection; null once closed by the application. */
     BlockingConnection connectionForWork() throws InterruptedException {
         try {
-            return awaitGeneration(0).connection;
+            while (true) {
+                Generation g = awaitGeneration(0);
+                // amqp-client tells a connection's channels of its close before the connection's
+                // own listeners: a work woken by the close must not start again on the dying one.
+                if (g.connection.isOpen()) {
+                    return g.connection;
+                }
+                try {
+                    g.lost.get();
+                } catch (ExecutionException e) {
+                    // lost all the same
+                }
+            }
         } catch (TimeoutException e) {
             throw new AssertionError("no deadline", e);
         } catch (ConnectionClosedException e) {
