@@ -51,6 +51,14 @@ class RobustBlockedTest {
         return queue;
     }
 
+    /** Waits until the broker has the connection named {@code name} blocked (it stopped reading from it). */
+    private static void awaitBlocked(BrokerAdmin admin, String name) {
+        assertThat(awaitTrue(() -> admin.rabbitmqctl("list_connections", "-q", "--no-table-headers", "state",
+                "client_properties").lines().anyMatch(l -> l.startsWith("blocked\t") && l.contains("\"" + name + "\"")),
+                Duration.ofSeconds(15)))
+                .as("connection %s blocked", name).isTrue();
+    }
+
     /** Tells of blocks and unblocks. */
     private static final class Blocks implements RecoveryListener {
         final LinkedBlockingQueue<String> reasons = new LinkedBlockingQueue<>();
@@ -110,15 +118,13 @@ class RobustBlockedTest {
         BrokerAdmin admin = node.admin();
         String queue = declare(node, "blocked-open-q");
         try (RobustConnection rc = Warren.connectRobust(options(node, "blocked-open"))) {
-            Blocks blocks = new Blocks();
-            rc.addListener(blocks);
             Publishers publishers = new Publishers(rc, queue, 20);
             publishers.awaitMore(100);
             CountDownLatch opened = new CountDownLatch(1);
             Supervised work;
             admin.raiseMemoryAlarm();
             try {
-                assertThat(blocks.reasons.poll(10, TimeUnit.SECONDS)).as("blocked").isNotNull();
+                awaitBlocked(admin, rc.name());
                 work = rc.supervise(c -> {
                     try (BlockingChannel ch = c.openChannel()) {
                         opened.countDown();
@@ -166,13 +172,11 @@ class RobustBlockedTest {
                     // closed at the end
                 }
             });
-            Blocks blocks = new Blocks();
-            rc.addListener(blocks);
             Publishers publishers = new Publishers(rc, queue, 20);
             publishers.awaitMore(100);
             admin.raiseMemoryAlarm();
             try {
-                assertThat(blocks.reasons.poll(10, TimeUnit.SECONDS)).as("blocked").isNotNull();
+                awaitBlocked(admin, rc.name());
                 long atBlock = publishers.confirmed.get();
                 // Longer than a quarter of the publish timeout, which an attempt used to wait before
                 // it published again on the blocked connection.
@@ -233,10 +237,8 @@ class RobustBlockedTest {
         RabbitCluster.Node node = node();
         BrokerAdmin admin = node.admin();
         String queue = declare(node, "blocked-unsent-q");
-        Blocks blocks = new Blocks();
         try (RobustConnection rc = Warren.connectRobust(options(node, "blocked-unsent")
                 .withPublishTimeout(Duration.ofSeconds(2)))) {
-            rc.addListener(blocks);
             admin.raiseMemoryAlarm();
             try {
                 Thread first = Thread.ofVirtual().start(() -> {
@@ -246,7 +248,7 @@ class RobustBlockedTest {
                         // may time out: it was written
                     }
                 });
-                assertThat(blocks.reasons.poll(10, TimeUnit.SECONDS)).as("blocked").isNotNull();
+                awaitBlocked(admin, rc.name());
                 assertThatThrownBy(() -> rc.publish("", queue, Message.text("waits at the gate")))
                         .isInstanceOf(PublishTimeoutException.class)
                         .satisfies(e -> assertThat(((PublishTimeoutException) e).sent()).isFalse());

@@ -499,17 +499,21 @@ public final class Publisher {
     /**
      * On amqp-client's reader thread: marks the returned message, which the broker sends before
      * its ack. Returns come in publish order, and the message is recognised by what it was sent
-     * with (exchange, routing key, body), so nothing needs to be added to it: no header that
-     * every consumer would see, no copy of the headers per message. Among identical messages in
-     * flight at once the oldest unmarked one is taken, which can only be the wrong one of them if
-     * the bindings changed between their publishes. Requests of {@code call} match their own
+     * with (exchange, routing key, and its message-id if it has one, else its body), so nothing
+     * needs to be added to it: no header that every consumer would see, no copy of the headers
+     * per message. Among messages in flight at once that match alike (no message-id, same body)
+     * the oldest unmarked one is taken, which can be the wrong one of them when routing told them
+     * apart by something else (headers) or the bindings changed between their publishes. Requests of {@code call} match their own
      * returns (by correlation id) and are passed over.
      */
     private ReturnListener returned() {
         return (replyCode, replyText, exchange, routingKey, properties, body) -> {
+            // A message-id tells identical messages apart (a robust publish always has one).
+            String id = properties == null ? null : properties.getMessageId();
             Confirmation c = unconfirmed.oldestMatching(nextSeq, m -> m.mandatory && m.returnText == null
                     && (m.onFailure == null || !m.onFailure.matchesReturns()) && m.routingKey.equals(routingKey)
-                    && m.exchange.equals(exchange) && Arrays.equals(m.body, body));
+                    && m.exchange.equals(exchange)
+                    && (id != null ? id.equals(m.properties.getMessageId()) : Arrays.equals(m.body, body)));
             if (c != null) {
                 c.returnCode = replyCode;
                 c.returnText = replyText;
