@@ -50,8 +50,12 @@ import org.slf4j.LoggerFactory;
  * Pending calls on the lost connection still fail loudly with the {@link ClosedException}, as on
  * any {@link BlockingConnection}; recovery happens one level up.
  *
- * <p>A connection the broker blocks (a memory or disk alarm) is not lost: publishes and channel
- * opens wait for the unblock, within their deadlines, and listeners hear of it
+ * <p>It holds two connections to the same node: one for supervised works, calls and setup, and
+ * one of its own for {@link #publish} (named {@code <name>.publish}), because under a resource
+ * alarm the broker stops reading a connection that publishes, and with it the acks of any
+ * consumer on it. Either one lost counts as the loss of both: both are made again. A connection
+ * the broker blocks (a memory or disk alarm) is not lost: publishes and channel opens wait for
+ * the unblock, within their deadlines, and listeners hear of it
  * ({@link RecoveryListener#connectionBlocked}).
  *
  * <p>What is not recovered: the application's own {@link #close()}; credentials or a virtual
@@ -106,9 +110,14 @@ public final class RobustConnection implements AutoCloseable {
     private volatile ConnectionClosedException terminal;
     private volatile boolean closedByApplication;
 
-    /** One connection and the channels this class opened on it. */
+    /**
+     * One connection for works, calls and setup, one of its own for robust publishing (the
+     * broker stops reading a connection it blocks, acks of its consumers included), both on the
+     * same node, and the channels this class opened on them. Either one lost loses both.
+     */
     static final class Generation {
         final BlockingConnection connection;
+        final BlockingConnection publishing;
         /** The address connected to, as configured ({@code host:port}, host name unresolved). */
         final String address;
         /** Its index among the configured addresses; -1 when there are none. */
@@ -118,16 +127,29 @@ public final class RobustConnection implements AutoCloseable {
         /** Exchanges a passive declare found on this connection, so that a call to a missing one fails alone. */
         final Set<String> exchanges = ConcurrentHashMap.newKeySet();
 
-        Generation(BlockingConnection connection, List<String> configured) {
+        Generation(BlockingConnection connection, BlockingConnection publishing, List<String> configured) {
             this.connection = connection;
+            this.publishing = publishing;
             this.address = connection.address();
             this.index = configured.indexOf(address);
             connection.onClose(lost::complete);
+            publishing.onClose(lost::complete);
         }
 
         /** Open as far as Warren knows: no monitor of amqp-client's on the way (hot path). */
         boolean isOpen() {
-            return !lost.isDone() && connection.isKnownOpen();
+            return !lost.isDone() && connection.isKnownOpen() && publishing.isKnownOpen();
+        }
+
+        /** The connection the channel of {@code slot} is opened on. */
+        BlockingConnection forSlot(int slot) {
+            return slot == CALL_SLOT ? connection : publishing;
+        }
+
+        /** Closes both: the one that was not lost goes with the other. */
+        void close() {
+            connection.close();
+            publishing.close();
         }
     }
 
@@ -174,22 +196,36 @@ public final class RobustConnection implements AutoCloseable {
         return addresses.isEmpty() ? o : o.withAddresses(addresses.toArray(String[]::new));
     }
 
+    /**
+     * A generation on {@code c}: opens its publishing connection on the same address and tells
+     * the listeners of blocks of either. Closes {@code c} when the second connection fails.
+     */
     private Generation newGeneration(BlockingConnection c) {
-        Generation g = new Generation(c, options.addresses());
-        c.unwrap().addBlockedListener(new com.rabbitmq.client.BlockedListener() {
-            @Override
-            public void handleBlocked(String reason) {
-                LOG.warn("robust connection '{}': the broker blocked the connection to {}: {}", name, g.address,
-                        reason);
-                tellListeners(l -> l.connectionBlocked(reason));
-            }
+        BlockingConnection publishing;
+        try {
+            ConnectionOptions o = perConnection(options.addresses().isEmpty() ? List.of() : List.of(c.address()), false);
+            publishing = Warren.connect(o.withConnectionName(name + ".publish"));
+        } catch (RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+        Generation g = new Generation(c, publishing, options.addresses());
+        for (BlockingConnection each : List.of(c, publishing)) {
+            each.unwrap().addBlockedListener(new com.rabbitmq.client.BlockedListener() {
+                @Override
+                public void handleBlocked(String reason) {
+                    LOG.warn("robust connection '{}': the broker blocked {} on {}: {}", name, each.name(), g.address,
+                            reason);
+                    tellListeners(l -> l.connectionBlocked(reason));
+                }
 
-            @Override
-            public void handleUnblocked() {
-                LOG.info("robust connection '{}': the broker unblocked the connection to {}", name, g.address);
-                tellListeners(RecoveryListener::connectionUnblocked);
-            }
-        });
+                @Override
+                public void handleUnblocked() {
+                    LOG.info("robust connection '{}': the broker unblocked {} on {}", name, each.name(), g.address);
+                    tellListeners(RecoveryListener::connectionUnblocked);
+                }
+            });
+        }
         return g;
     }
 
@@ -540,7 +576,7 @@ public final class RobustConnection implements AutoCloseable {
                 Generation g = awaitGeneration(0);
                 // amqp-client tells a connection's channels of its close before the connection's
                 // own listeners: a work woken by the close must not start again on the dying one.
-                if (g.connection.isOpen()) {
+                if (g.connection.isOpen() && g.publishing.isOpen()) {
                     return g.connection;
                 }
                 try {
@@ -600,7 +636,7 @@ public final class RobustConnection implements AutoCloseable {
         }
         boolean interrupted = false;
         supervisor.interrupt();
-        current.connection.close();
+        current.close();
         for (Supervised s : List.copyOf(supervised)) {
             s.close();
         }
@@ -609,7 +645,7 @@ public final class RobustConnection implements AutoCloseable {
         }
         // The supervisor may have installed a connection in the meantime; it saw the terminal
         // state and closed it, but make sure.
-        current.connection.close();
+        current.close();
         channelKeeper.shutdown();
         interrupted |= awaitTermination(channelKeeper);
         events.shutdown();
@@ -731,20 +767,20 @@ public final class RobustConnection implements AutoCloseable {
             CompletableFuture<BlockingChannel> fresh = new CompletableFuture<>();
             if (g.channels.compareAndSet(slot, f, fresh)) {
                 BlockingChannel dead = f != null && f.state() == Future.State.SUCCESS ? f.resultNow() : null;
-                openOn(g, fresh, dead);
+                openOn(g, slot, fresh, dead);
                 mine = fresh;
             }
         }
     }
 
-    private void openOn(Generation g, CompletableFuture<BlockingChannel> into, BlockingChannel dead) {
+    private void openOn(Generation g, int slot, CompletableFuture<BlockingChannel> into, BlockingChannel dead) {
         try {
             channelKeeper.execute(() -> {
                 if (dead != null) {
                     dead.close(); // the broker closed it; this only drops it from its connection
                 }
                 try {
-                    into.complete(g.connection.openChannel());
+                    into.complete(g.forSlot(slot).openChannel());
                 } catch (RuntimeException | Error e) {
                     into.completeExceptionally(e);
                 }
@@ -870,7 +906,7 @@ public final class RobustConnection implements AutoCloseable {
         LOG.error("robust connection '{}': {}", name, why, died);
         terminate(new ConnectionClosedException(name, 0, why, false, null, died), false);
         supervised.forEach(Supervised::interrupt);
-        current.connection.close();
+        current.close();
     }
 
     private void pauseAfterFailure() {
@@ -888,6 +924,7 @@ public final class RobustConnection implements AutoCloseable {
         LOG.warn("robust connection '{}' lost its connection to {}: {}; reconnecting", name,
                 lostGen.address, why.getMessage());
         signalChanged();
+        lostGen.close(); // the survivor of the two goes too: a generation lives and dies as one
         // A work blocked outside Warren's calls must end too, so that it runs again.
         supervised.forEach(s -> s.connectionLost(lostGen.connection));
         contain("telemetry", () -> telemetry.connectionLost(why));
@@ -923,7 +960,7 @@ public final class RobustConnection implements AutoCloseable {
                     lock.lock();
                     try {
                         if (terminal != null) {
-                            g.connection.close();
+                            g.close();
                             return;
                         }
                         current = g;
@@ -942,7 +979,7 @@ public final class RobustConnection implements AutoCloseable {
             }
             if (failed != null) {
                 if (g != null) {
-                    g.connection.close();
+                    g.close();
                 }
                 failures++;
                 LOG.warn("robust connection '{}': reconnect attempt {} failed: {}", name, failures, failed.getMessage());
@@ -1007,7 +1044,7 @@ public final class RobustConnection implements AutoCloseable {
         tellListeners(l -> l.recoveryFailed(last));
         // Works waiting for a connection woke up and end; one busy outside Warren's calls is interrupted.
         supervised.forEach(Supervised::interrupt);
-        current.connection.close();
+        current.close();
     }
 
     /** Tells every listener, on the events thread, in order; what one throws is logged. */

@@ -121,15 +121,23 @@ class RobustBlockedTest {
             Publishers publishers = new Publishers(rc, queue, 20);
             publishers.awaitMore(100);
             CountDownLatch opened = new CountDownLatch(1);
+            CountDownLatch workBlocked = new CountDownLatch(1);
             Supervised work;
             admin.raiseMemoryAlarm();
             try {
-                awaitBlocked(admin, rc.name());
+                awaitBlocked(admin, rc.name() + ".publish");
+                // The works' connection is blocked too once something publishes on it.
                 work = rc.supervise(c -> {
                     try (BlockingChannel ch = c.openChannel()) {
-                        opened.countDown();
+                        ch.publishDeferred("", queue, Message.text("blocks the works' connection"));
+                        workBlocked.await();
+                        try (BlockingChannel another = c.openChannel()) {
+                            opened.countDown();
+                        }
                     }
                 });
+                awaitBlocked(admin, rc.name());
+                workBlocked.countDown();
                 // Past the channel-open timeout: the open waits for the unblock, it does not time out.
                 assertThat(opened.await(PAST_THE_OPEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isFalse();
             } finally {
@@ -176,7 +184,7 @@ class RobustBlockedTest {
             publishers.awaitMore(100);
             admin.raiseMemoryAlarm();
             try {
-                awaitBlocked(admin, rc.name());
+                awaitBlocked(admin, rc.name() + ".publish");
                 long atBlock = publishers.confirmed.get();
                 // Longer than a quarter of the publish timeout, which an attempt used to wait before
                 // it published again on the blocked connection.
@@ -248,7 +256,7 @@ class RobustBlockedTest {
                         // may time out: it was written
                     }
                 });
-                awaitBlocked(admin, rc.name());
+                awaitBlocked(admin, rc.name() + ".publish");
                 assertThatThrownBy(() -> rc.publish("", queue, Message.text("waits at the gate")))
                         .isInstanceOf(PublishTimeoutException.class)
                         .satisfies(e -> assertThat(((PublishTimeoutException) e).sent()).isFalse());

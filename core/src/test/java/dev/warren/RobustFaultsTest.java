@@ -111,12 +111,12 @@ class RobustFaultsTest {
                 // 406 PRECONDITION_FAILED on basic.publish: a user id that is not the connection's user.
                 threads.add(start(() -> rc.publish("", queue, Message.text("bad").withUserId("not-" + unique("u"))),
                         badFailure));
-                TestSupport.awaitParkedIn(threads.get(0), "awaitDeferred");
+                TestSupport.awaitParkedIn(threads.get(0), "publish");
                 for (int i = 0; i < bystanders; i++) {
                     int n = i;
                     threads.add(start(() -> rc.publish("", queue, Message.text("good-" + n)), failures));
                 }
-                threads.forEach(t -> TestSupport.awaitParkedIn(t, "awaitDeferred"));
+                threads.forEach(t -> TestSupport.awaitParkedIn(t, "publish"));
             } finally {
                 proxy.resume();
             }
@@ -171,13 +171,22 @@ class RobustFaultsTest {
     void aChannelThatFailedToOpenIsOpenedAgainAndItsFailureThrownAsItIs(RabbitBroker broker) throws Exception {
         try (RobustConnection rc = Warren.connectRobust(ConnectionOptions.of(broker.uri())
                 .withConnectionName(unique("channel-max")).withChannelMax(1))) {
-            rc.publish("", unique("nobody"), Message.text("takes the only channel"));
+            rc.publish("", unique("nobody"), Message.text("opens the publishing connection's only channel"));
+            CountDownLatch holding = new CountDownLatch(1);
+            Supervised holder = rc.supervise(c -> {
+                try (BlockingChannel ch = c.openChannel()) { // the works' connection's only channel
+                    holding.countDown();
+                    Thread.sleep(Duration.ofDays(1));
+                }
+            });
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
             for (int i = 0; i < 2; i++) {
                 assertThatThrownBy(() -> rc.call("", unique("nobody"), Message.text("x"), Duration.ofSeconds(2)))
                         .isInstanceOf(IllegalStateException.class).isNotInstanceOf(CompletionException.class)
                         .hasMessageContaining("no free channel number");
             }
             rc.publish("", unique("nobody"), Message.text("publishing still works"));
+            holder.close();
         }
     }
 

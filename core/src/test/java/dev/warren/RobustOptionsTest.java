@@ -163,13 +163,13 @@ class RobustOptionsTest {
             CountDownLatch returned = new CountDownLatch(1);
             proxy.pause(); // both in flight at once: the return of the second comes before the ack of the first
             try {
-                // Queued in this order, so written in this order (one writer per channel).
+                // Parked in publish once queued: queued in this order, so written in this order (one writer per channel).
                 TestSupport.awaitParkedIn(start(() -> rc.publish(exchange, "", Message.text("same")
                         .withHeader("route", "yes").withPersistent(true).withMandatory(true).withMessageId("routed")),
-                        routedFailures, routed), "awaitDeferred");
+                        routedFailures, routed), "publish");
                 TestSupport.awaitParkedIn(start(() -> rc.publish(exchange, "", Message.text("same")
                         .withHeader("route", "no").withMandatory(true).withMessageId("returned")),
-                        returnedFailures, returned), "awaitDeferred");
+                        returnedFailures, returned), "publish");
             } finally {
                 proxy.resume();
             }
