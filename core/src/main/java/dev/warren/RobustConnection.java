@@ -412,11 +412,10 @@ public final class RobustConnection implements AutoCloseable {
             try {
                 BlockingChannel ch = channel(g, alone ? ALONE_SLOT : PUBLISH_SLOT, deadline);
                 dc = ch.publishDeferred(exchange, routingKey, m, remaining(deadline));
-                boolean acked = dc.await(remaining(deadline));
+                // Bounded by the message's own deadline, which also takes it back if it was not
+                // written yet, so that sent() tells the truth.
+                dc.await();
                 a.ended(dc, false);
-                if (!acked) {
-                    throw timedOut("waiting for the broker's confirm", a);
-                }
                 return;
             } catch (TimeoutException e) {
                 throw timedOut("waiting for a channel", a);
@@ -924,7 +923,9 @@ public final class RobustConnection implements AutoCloseable {
         LOG.warn("robust connection '{}' lost its connection to {}: {}; reconnecting", name,
                 lostGen.address, why.getMessage());
         signalChanged();
-        lostGen.close(); // the survivor of the two goes too: a generation lives and dies as one
+        // The survivor of the two goes too (a generation lives and dies as one), on a thread of
+        // its own: its close waits for its channels' subtasks, which recovery must not wait for.
+        Thread.ofVirtual().name("warren-robust-close-lost").start(lostGen::close);
         // A work blocked outside Warren's calls must end too, so that it runs again.
         supervised.forEach(s -> s.connectionLost(lostGen.connection));
         contain("telemetry", () -> telemetry.connectionLost(why));
