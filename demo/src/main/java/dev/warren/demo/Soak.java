@@ -46,7 +46,15 @@ public final class Soak {
     /** Slack on the deadline for scheduling on a loaded machine. */
     private static final Duration LATE = Duration.ofSeconds(2);
 
-    /** What to do to the cluster; each step waits for publishing to go on before the next. */
+    /**
+     * What to do to the cluster; each step waits for publishing to go on before the next.
+     *
+     * @param publishers how many threads publish
+     * @param kills how many nodes to SIGKILL and start again, one at a time, in the order of the cluster
+     * @param alarm how long a memory alarm lasts, or null for none
+     * @param freeze whether to freeze the network to the connection's node until the loss is seen
+     * @param confirmsBetweenFaults how many more confirms to wait for after each step
+     */
     public record Plan(int publishers, int kills, Duration alarm, boolean freeze, int confirmsBetweenFaults) {}
 
     /**
