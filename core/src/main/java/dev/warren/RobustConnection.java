@@ -1020,8 +1020,8 @@ public final class RobustConnection implements AutoCloseable {
     /** A failed attempt that is not about the addresses (no refusal): named after the first one tried. */
     private ConnectFailedException attemptFailed(List<String> tried, String reason, Throwable cause) {
         String first = tried.isEmpty() ? null : tried.get(0);
-        String host = options.uri();
-        int port = -1;
+        String host; // never from the URI as a whole: it holds the password
+        int port;
         if (first != null) {
             int colon = first.lastIndexOf(':');
             host = first.substring(0, colon);
