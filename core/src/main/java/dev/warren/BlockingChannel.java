@@ -163,6 +163,11 @@ public final class BlockingChannel implements AutoCloseable {
         return !closing.get() && ctx.closedCause() == null && ctx.raw().isOpen();
     }
 
+    /** As {@link #isOpen()} without amqp-client's flag, which sits behind a monitor: for hot paths. */
+    boolean isKnownOpen() {
+        return !closing.get() && ctx.closedCause() == null;
+    }
+
     /**
      * Runs {@code listener} once when this channel closes: closed by the broker (a channel
      * error), with its connection, or by the application's {@link #close()} (then with a
@@ -609,6 +614,16 @@ public final class BlockingChannel implements AutoCloseable {
         connection.refuseIfDraining("publishes");
         return parts.publisher().publishDeferred(exchange, routingKey, message.properties(), message.body(),
                 message.mandatory());
+    }
+
+    /** As {@link #publishDeferred(String, String, Message)}, waiting at most {@code timeout} (for RobustConnection). */
+    DeferredConfirm publishDeferred(String exchange, String routingKey, Message message, Duration timeout)
+            throws InterruptedException {
+        Names.allowEmpty(exchange, "exchange name");
+        Names.allowEmpty(routingKey, "routing key");
+        ensureNotClosedByApplication();
+        return parts.publisher().publishDeferred(exchange, routingKey, message.properties(), message.body(),
+                message.mandatory(), timeout);
     }
 
     /**

@@ -63,9 +63,12 @@ public final class BlockingConnection implements AutoCloseable {
     private final AtomicBoolean closeReported = new AtomicBoolean();
     /** Numbers unnamed connections in JFR events. */
     private static final AtomicLong UNNAMED = new AtomicLong();
+    /** The address connected to, as configured ({@code host:port}, host name unresolved). */
+    private final String address;
 
-    BlockingConnection(Connection raw, ConnectionOptions options, Writer writer) {
+    BlockingConnection(Connection raw, ConnectionOptions options, Writer writer, String address) {
         this.raw = raw;
+        this.address = address;
         this.options = options;
         this.writer = writer;
         this.gauges = new Gauges(this, channels);
@@ -125,22 +128,40 @@ public final class BlockingConnection implements AutoCloseable {
      * Opens a new channel, in publisher-confirm mode, owned by the calling thread (only the owner
      * may {@link BlockingChannel#join()} and {@link BlockingChannel#close()} it). Blocks for two
      * round trips (channel.open, confirm.select); these waits of amqp-client cannot be
-     * interrupted, and end when the broker answers or the connection closes.
+     * interrupted, and end when the broker answers or the connection closes. While the broker
+     * holds the connection blocked (a resource alarm: it reads nothing more from it) it first
+     * waits for the unblock; a channel open that times out because the connection was blocked
+     * meanwhile is tried again after the unblock, and never closes the connection. One that times
+     * out on a connection that is not blocked means the connection is unusable: it is closed, as
+     * lost, and {@link #onClose} listeners are told.
      *
      * @return the new channel
-     * @throws ConnectionClosedException when the connection is closed
+     * @throws ConnectionClosedException when the connection is closed, or was found unusable
+     * @throws ChannelClosedException (reply code 0, not initiated by the broker) when interrupted
+     *         while it waited for the broker to unblock the connection; the interrupt status is set
      * @throws IllegalStateException when the connection has no free channel number left
      */
     public BlockingChannel openChannel() {
         ensureOpen();
-        // On a thread of Warren's: channel.open is written and awaited by amqp-client itself,
-        // and a write from an interrupted caller would close the connection's socket.
-        Channel ch;
-        try {
-            ch = Offload.await(Offload.start("open-channel", raw::createChannel));
-        } catch (IOException | ShutdownSignalException e) {
-            throw closedOr(e);
+        Channel opened;
+        while (true) {
+            // A blocked connection is not a lost one: the broker reads no channel.open before it
+            // unblocks the connection, so wait for that rather than let the open time out.
+            awaitUnblocked();
+            long blocks = gate.blocks();
+            // On a thread of Warren's: channel.open is written and awaited by amqp-client itself,
+            // and a write from an interrupted caller would close the connection's socket.
+            try {
+                opened = Offload.await(Offload.start("open-channel", raw::createChannel));
+                break;
+            } catch (IOException | ShutdownSignalException e) {
+                if (Closes.signalOf(e) == null && (gate.isBlocked() || gate.blocks() != blocks)) {
+                    continue; // timed out because the broker blocked the connection meanwhile: open again
+                }
+                throw closedOr(e);
+            }
         }
+        Channel ch = opened;
         if (ch == null) {
             throw new IllegalStateException("no free channel number on this connection (channel max "
                     + raw.getChannelMax() + ")");
@@ -171,6 +192,19 @@ public final class BlockingConnection implements AutoCloseable {
      */
     public boolean isOpen() {
         return closed.get() == null && !closing.get() && raw.isOpen();
+    }
+
+    /**
+     * Whether Warren has not seen this connection close: as {@link #isOpen()} without asking
+     * amqp-client, whose flag sits behind a monitor (a pinned carrier on Java 21). For hot paths.
+     */
+    boolean isKnownOpen() {
+        return closed.get() == null && !closing.get();
+    }
+
+    /** The address connected to, as configured ({@code host:port}, host name unresolved). */
+    String address() {
+        return address;
     }
 
     /**
@@ -492,10 +526,41 @@ public final class BlockingConnection implements AutoCloseable {
             ClosedException c = Closes.from(s, 0, options.connectionName());
             return c.forCaller();
         }
-        // Not a close: the socket failed under amqp-client (it closes the connection next).
-        ConnectionClosedException c = new ConnectionClosedException(options.connectionName(), 0,
-                "network failure: " + e, true, null, e);
-        closed.compareAndSet(null, c);
+        // Not a close: a channel open that timed out, or the socket failed under amqp-client.
+        // The connection cannot be vouched for: it is lost, and goes the way every loss goes
+        // (its close listeners, which a RobustConnection waits on, then the socket closed).
+        lose(new ConnectionClosedException(options.connectionName(), 0, "network failure: " + e, true, null, e));
         return closed.get().forCaller();
+    }
+
+    /** Ends a connection found unusable: recorded as lost, listeners told, the socket aborted. */
+    private void lose(ConnectionClosedException c) {
+        closed.compareAndSet(null, c);
+        closeListeners.fire(closed.get());
+        gate.unblock();
+        writer.stop();
+        reportClosed();
+        Offload.start("abort-connection", () -> {
+            raw.abort((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+            return null;
+        });
+    }
+
+    /** Waits while the broker holds the connection blocked; ends early when it closes. */
+    private void awaitUnblocked() {
+        if (!gate.isBlocked()) {
+            return;
+        }
+        try {
+            // The gate opens on the unblock and on the connection's close.
+            gate.whenOpen().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ChannelClosedException(0, 0, "not opened: interrupted while the broker blocked the connection ("
+                    + gate.reason() + ")", false, "channel.open", null);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        ensureOpen();
     }
 }

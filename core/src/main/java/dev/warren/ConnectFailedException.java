@@ -68,29 +68,36 @@ public final class ConnectFailedException extends WarrenException {
     }
 
     /**
-     * Whether a broker refused the credentials or access to the virtual host (403 ACCESS_REFUSED,
-     * 530 NOT_ALLOWED): trying again will not help, so a {@link RobustConnection} gives up.
+     * Whether the credentials or the virtual host were refused by every address tried (403
+     * ACCESS_REFUSED, 530 NOT_ALLOWED): trying again will not help, so a {@link RobustConnection}
+     * gives up. One address refusing while another was unreachable is not a verdict (that node
+     * may be shutting down), nor is amqp-client's {@code PossibleAuthenticationFailureException}:
+     * a socket closed during the handshake, as a node going down or a virtual host still
+     * starting does it.
      *
-     * @return true if the cause, or a suppressed failure of another address, is an
-     *         authentication failure or a connection close with reply code 403 or 530
+     * @return true if the cause and every suppressed failure (one per other address tried) is
+     *         an authentication failure or a connection close with reply code 403 or 530
      */
     public boolean accessRefused() {
-        if (refusal(getCause())) {
-            return true;
+        if (!refusal(getCause())) {
+            return false;
         }
         for (Throwable t : getSuppressed()) {
-            if (refusal(t)) {
-                return true;
+            if (!refusal(t)) {
+                return false;
             }
         }
-        return false;
+        return true;
     }
 
     private static boolean refusal(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof com.rabbitmq.client.AuthenticationFailureException
-                    || c instanceof com.rabbitmq.client.PossibleAuthenticationFailureException) {
+            // A subclass of the "possible" one: the broker said 403 before it closed.
+            if (c instanceof com.rabbitmq.client.AuthenticationFailureException) {
                 return true;
+            }
+            if (c instanceof com.rabbitmq.client.PossibleAuthenticationFailureException) {
+                return false;
             }
             if (c instanceof com.rabbitmq.client.ShutdownSignalException s
                     && s.getReason() instanceof com.rabbitmq.client.AMQP.Connection.Close close

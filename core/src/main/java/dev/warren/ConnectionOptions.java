@@ -49,6 +49,8 @@ public final class ConnectionOptions implements Cloneable {
     // Recovery and clusters (RobustConnection)
     private List<String> addresses = List.of();
     private RecoveryPolicy recovery = RecoveryPolicy.defaults();
+    private boolean addressShuffle;
+    private RecoveryPolicy nackRetry;
 
     // TLS and credentials (issue 16)
     private TlsOptions tls;
@@ -449,6 +451,59 @@ public final class ConnectionOptions implements Cloneable {
      */
     public RecoveryPolicy recovery() {
         return recovery;
+    }
+
+    /**
+     * Whether each connection tries the {@link #withAddresses addresses} in random order (as
+     * amqp-client does by default) rather than as given, so that a fleet of clients does not all
+     * start on the first node and all move to the second when it goes. A {@link RobustConnection}
+     * then also tries the other nodes in random order after a loss (the lost one last). Off by
+     * default: the addresses are tried as given, and a recovery starts at the one after the lost one.
+     *
+     * @param shuffle true to try the addresses in random order
+     * @return a copy with this setting
+     */
+    public ConnectionOptions withAddressShuffle(boolean shuffle) {
+        ConnectionOptions c = copy();
+        c.addressShuffle = shuffle;
+        return c;
+    }
+
+    /**
+     * Whether the addresses are tried in random order ({@link #withAddressShuffle(boolean)}).
+     *
+     * @return true if each connection shuffles the addresses
+     */
+    public boolean addressShuffle() {
+        return addressShuffle;
+    }
+
+    /**
+     * Makes {@link RobustConnection#publish} send a nacked message again, with the same
+     * {@code message-id}, after the backoff of {@code policy} (its delay before attempt n for the
+     * n-th nack of that message), within the message's publish deadline; a policy's
+     * {@link RecoveryPolicy#withMaxAttempts(int) attempts} bound the retries, after which the
+     * nack is thrown. Quorum queues nack while they elect a leader (after a node is lost), so a
+     * nack there is often passing. Off by default: a nack is thrown at once
+     * ({@link PublishNackedException}). A plain {@link BlockingConnection} ignores it.
+     *
+     * @param policy the backoff between retries of a nacked message
+     * @return a copy that retries nacks
+     * @throws NullPointerException if policy is null
+     */
+    public ConnectionOptions withNackRetry(RecoveryPolicy policy) {
+        ConnectionOptions c = copy();
+        c.nackRetry = Objects.requireNonNull(policy, "policy");
+        return c;
+    }
+
+    /**
+     * The retry policy for nacks of {@link RobustConnection#publish}, if set.
+     *
+     * @return the policy set with {@link #withNackRetry(RecoveryPolicy)}, or empty (a nack is thrown)
+     */
+    public java.util.Optional<RecoveryPolicy> nackRetry() {
+        return java.util.Optional.ofNullable(nackRetry);
     }
 
     // ---- TLS and credentials ----

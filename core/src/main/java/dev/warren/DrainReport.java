@@ -37,4 +37,12 @@ public record DrainReport(Duration elapsed, int subscriptionsCancelled, int deli
     public boolean complete() {
         return handlersRunning == 0 && worksRunning == 0 && publishesUnconfirmed == 0 && callsPending == 0;
     }
+
+    /** This drain and {@code other}, which ran after it (a robust connection drains two connections). */
+    DrainReport plus(DrainReport other) {
+        return new DrainReport(elapsed.plus(other.elapsed), subscriptionsCancelled + other.subscriptionsCancelled,
+                deliveriesRequeued + other.deliveriesRequeued, handlersRunning + other.handlersRunning,
+                worksRunning + other.worksRunning, publishesUnconfirmed + other.publishesUnconfirmed,
+                callsPending + other.callsPending);
+    }
 }

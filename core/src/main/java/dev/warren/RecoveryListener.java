@@ -3,10 +3,12 @@ package dev.warren;
 import java.time.Duration;
 
 /**
- * Told of every loss and recovery of a {@link RobustConnection}
- * ({@link RobustConnection#addListener(RecoveryListener)}). The methods run on the robust
- * connection's supervisor thread, one at a time and in order; a slow listener delays the next
- * reconnect attempt, and an exception one throws is logged and otherwise ignored.
+ * Told of every loss, recovery and block of a {@link RobustConnection}
+ * ({@link RobustConnection#addListener(RecoveryListener)}). The methods run on a virtual thread
+ * of the robust connection's own, one at a time and in the order the events happened; a slow
+ * listener delays only the events after it, never a reconnect. A listener may call
+ * {@link RobustConnection#close()} (it returns; it does not wait for the listener thread). An
+ * exception or error one throws is logged and otherwise ignored.
  */
 public interface RecoveryListener {
     /**
@@ -32,4 +34,15 @@ public interface RecoveryListener {
      * @param lastFailure the last attempt's failure
      */
     default void recoveryFailed(ConnectFailedException lastFailure) {}
+
+    /**
+     * The broker blocked the connection (connection.blocked: a memory or disk alarm). It is not
+     * lost: publishes wait for the unblock within their deadlines, and nothing is sent again.
+     *
+     * @param reason the broker's reason, e.g. {@code low on memory}
+     */
+    default void connectionBlocked(String reason) {}
+
+    /** The broker unblocked the connection (connection.unblocked): publishing goes on. */
+    default void connectionUnblocked() {}
 }

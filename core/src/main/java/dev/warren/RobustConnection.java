@@ -1,18 +1,19 @@
 package dev.warren;
 
 import dev.warren.internal.Addresses;
+import dev.warren.internal.Publisher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -21,21 +22,26 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A connection that recovers: when the connection is lost (socket error, missed heartbeats, a
- * forced close, a node going down) a supervisor makes a new one, with backoff, trying the
+ * forced close, a node going down, a channel open that times out on a connection the broker does
+ * not block) a supervisor makes a new one, with backoff, trying the
  * {@link ConnectionOptions#withAddresses(String...) addresses} in turn, and the work is run again
  * on it. Opened by {@link Warren#connectRobust(ConnectionOptions)}. Thread-safe.
  *
  * <p>What it recovers, and how, in one place:
  * <ul>
- * <li>{@link #publish} is at least once: a message whose outcome a lost connection left unknown
- *     is sent again on the next connection, with the same {@code message-id} (one is set when the
- *     message has none), until it is confirmed or its deadline passes. Consumers may therefore
- *     see a message twice, with the same id.</li>
+ * <li>{@link #onConnect} setup (declarations) runs on every new connection before anything else
+ *     resumes on it.</li>
+ * <li>{@link #publish} is at least once: a message whose outcome a lost channel or connection
+ *     left unknown is sent again, with the same {@code message-id} (one is set when the message
+ *     has none), until it is confirmed or its deadline passes. Consumers may therefore see a
+ *     message twice, with the same id, but only after a loss: a slow confirm and a blocked
+ *     connection are waited for, never a reason to send again.</li>
  * <li>{@link #call} waits for a connection but is never sent twice.</li>
  * <li>{@link #supervise} runs a {@link Work} on the current connection and again from its start
  *     on the next one, so the work declares its own topology and subscribes again. Nothing is
@@ -44,11 +50,20 @@ import org.slf4j.LoggerFactory;
  * Pending calls on the lost connection still fail loudly with the {@link ClosedException}, as on
  * any {@link BlockingConnection}; recovery happens one level up.
  *
+ * <p>It holds two connections to the same node: one for supervised works, calls and setup, and
+ * one of its own for {@link #publish} (named {@code <name>.publish}), because under a resource
+ * alarm the broker stops reading a connection that publishes, and with it the acks of any
+ * consumer on it. Either one lost counts as the loss of both: both are made again. A connection
+ * the broker blocks (a memory or disk alarm) is not lost: publishes and channel opens wait for
+ * the unblock, within their deadlines, and listeners hear of it
+ * ({@link RecoveryListener#connectionBlocked}).
+ *
  * <p>What is not recovered: the application's own {@link #close()}; credentials or a virtual
- * host the broker refuses (it gives up at once); the policy's
- * {@link RecoveryPolicy#withMaxAttempts(int) attempts} used up. After it gives up it is closed:
- * waiting and later calls fail with a {@link ConnectionClosedException} whose cause is the last
- * {@link ConnectFailedException}.
+ * host that every address refuses (it gives up at once; one node refusing during its shutdown
+ * is only a failed attempt); the policy's {@link RecoveryPolicy#withMaxAttempts(int) attempts}
+ * used up. Any other failure of an attempt (a TLS file gone, a credentials provider that throws)
+ * is a failed attempt, retried. After it gives up it is closed: waiting and later calls fail with
+ * a {@link ConnectionClosedException} whose cause is the last {@link ConnectFailedException}.
  *
  * <p>Every loss and recovery is logged (slf4j, logger {@code dev.warren.RobustConnection}, never
  * with a password) and told to the {@link RecoveryListener}s.
@@ -57,17 +72,17 @@ public final class RobustConnection implements AutoCloseable {
     /** The publish deadline when the options set none. */
     public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(60);
     private static final Logger LOG = LoggerFactory.getLogger(RobustConnection.class);
-    /** Publishing threads spread over this many channels, so the broker's channel processes share the load. */
-    private static final int PUBLISH_CHANNELS = 1;
-    private static final int CALL_SLOT = PUBLISH_CHANNELS;
-    private static final Duration MIN_ATTEMPT = Duration.ofSeconds(5);
+    private static final int PUBLISH_SLOT = 0;
+    private static final int CALL_SLOT = 1;
+    /** Where a message whose shared channel a bad message closed is sent again, alone. */
+    private static final int ALONE_SLOT = 2;
+    private static final int SLOTS = 3;
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final ConnectionOptions options;
     private final Duration publishTimeout;
-    /** How long one attempt waits for its confirm before its channel counts as stuck. */
-    private final Duration attemptTimeout;
     private final RecoveryPolicy policy;
+    private final RecoveryPolicy nackRetry;
     private final String name;
     /** JFR events and the observer of the options, for losses and recoveries. */
     private final dev.warren.internal.Telemetry telemetry;
@@ -77,10 +92,18 @@ public final class RobustConnection implements AutoCloseable {
     private final AtomicInteger recoveries = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** Held while setup runs: on a new connection before it is installed, or by {@link #onConnect}. */
+    private final ReentrantLock setupLock = new ReentrantLock();
+    /** One message at a time on the {@link #ALONE_SLOT} channel: one whose error closes it is the culprit. */
+    private final ReentrantLock aloneLock = new ReentrantLock();
     private final List<RecoveryListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Work> setups = new CopyOnWriteArrayList<>();
     private final Set<Supervised> supervised = ConcurrentHashMap.newKeySet();
     /** Owns every channel this class opens itself: only a channel's owner may close it. */
     private final ExecutorService channelKeeper;
+    /** Tells the listeners, one event at a time and in order, on a thread that close() need not wait for. */
+    private final ExecutorService events;
+    private volatile Thread eventsThread;
     private final Thread supervisor;
     private volatile Generation current;
     /** Set once, when closed by the application or after giving up; what every later call throws. */
@@ -89,40 +112,71 @@ public final class RobustConnection implements AutoCloseable {
     /** Set by {@link #close(Duration)}: publishes and calls from outside the supervised works are refused. */
     private volatile boolean draining;
 
-    /** One connection and the channels this class opened on it. */
+    /**
+     * One connection for works, calls and setup, one of its own for robust publishing (the
+     * broker stops reading a connection it blocks, acks of its consumers included), both on the
+     * same node, and the channels this class opened on them. Either one lost loses both.
+     */
     static final class Generation {
         final BlockingConnection connection;
+        final BlockingConnection publishing;
+        /** The address connected to, as configured ({@code host:port}, host name unresolved). */
         final String address;
+        /** Its index among the configured addresses; -1 when there are none. */
+        final int index;
         final CompletableFuture<ClosedException> lost = new CompletableFuture<>();
-        final AtomicReferenceArray<CompletableFuture<BlockingChannel>> channels =
-                new AtomicReferenceArray<>(PUBLISH_CHANNELS + 1);
+        final AtomicReferenceArray<CompletableFuture<BlockingChannel>> channels = new AtomicReferenceArray<>(SLOTS);
+        /** Exchanges a passive declare found on this connection, so that a call to a missing one fails alone. */
+        final Set<String> exchanges = ConcurrentHashMap.newKeySet();
 
-        Generation(BlockingConnection connection) {
+        Generation(BlockingConnection connection, BlockingConnection publishing, List<String> configured) {
             this.connection = connection;
-            var raw = connection.unwrap();
-            this.address = Addresses.format(raw.getAddress().getHostAddress(), raw.getPort());
+            this.publishing = publishing;
+            this.address = connection.address();
+            this.index = configured.indexOf(address);
             connection.onClose(lost::complete);
+            publishing.onClose(lost::complete);
         }
 
+        /** Open as far as Warren knows: no monitor of amqp-client's on the way (hot path). */
         boolean isOpen() {
-            return connection.isOpen();
+            return !lost.isDone() && connection.isKnownOpen() && publishing.isKnownOpen();
+        }
+
+        /** The connection the channel of {@code slot} is opened on. */
+        BlockingConnection forSlot(int slot) {
+            return slot == CALL_SLOT ? connection : publishing;
+        }
+
+        /** Closes both: the one that was not lost goes with the other. */
+        void close() {
+            connection.close();
+            publishing.close();
         }
     }
 
     private RobustConnection(ConnectionOptions options) {
         this.options = options;
         this.publishTimeout = options.publishTimeout() != null ? options.publishTimeout() : DEFAULT_PUBLISH_TIMEOUT;
-        Duration quarter = publishTimeout.dividedBy(4);
-        this.attemptTimeout = publishTimeout.compareTo(MIN_ATTEMPT) <= 0 ? publishTimeout
-                : quarter.compareTo(MIN_ATTEMPT) >= 0 ? quarter : MIN_ATTEMPT;
         this.policy = options.recovery();
+        this.nackRetry = options.nackRetry().orElse(null);
         int n = INSTANCES.incrementAndGet();
         this.name = options.connectionName() != null ? options.connectionName() : "robust-" + n;
         this.telemetry = dev.warren.internal.Telemetry.of(options.observer(), name);
         this.idPrefix = "warren-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
+        this.events = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Thread.ofVirtual().name("warren-robust-" + n + "-events").unstarted(r);
+            eventsThread = t;
+            return t;
+        });
         // The first connection is made on the caller's thread, so that a wrong address or
         // password fails here rather than in the background.
-        this.current = new Generation(Warren.connect(perConnection(options.addresses())));
+        try {
+            this.current = newGeneration(Warren.connect(perConnection(options.addresses(), options.addressShuffle())));
+        } catch (RuntimeException | Error e) {
+            events.shutdown();
+            throw e;
+        }
         this.channelKeeper = Executors.newSingleThreadExecutor(
                 Thread.ofVirtual().name("warren-robust-" + n + "-channels").factory());
         this.supervisor = Thread.ofVirtual().name("warren-robust-" + n + "-supervisor").unstarted(this::supervise);
@@ -134,10 +188,47 @@ public final class RobustConnection implements AutoCloseable {
         return new RobustConnection(Objects.requireNonNull(options, "options"));
     }
 
-    /** The options of each underlying connection: each publish attempt has its own, shorter timeout. */
-    private ConnectionOptions perConnection(List<String> addresses) {
-        ConnectionOptions o = options.withPublishTimeout(attemptTimeout);
+    /**
+     * The options of each underlying connection: the addresses in the order to try them. Each
+     * publish passes its own remaining deadline, so the connection's own timeout only bounds
+     * what robust publishing does not use.
+     */
+    private ConnectionOptions perConnection(List<String> addresses, boolean shuffle) {
+        ConnectionOptions o = options.withPublishTimeout(publishTimeout).withAddressShuffle(shuffle);
         return addresses.isEmpty() ? o : o.withAddresses(addresses.toArray(String[]::new));
+    }
+
+    /**
+     * A generation on {@code c}: opens its publishing connection on the same address and tells
+     * the listeners of blocks of either. Closes {@code c} when the second connection fails.
+     */
+    private Generation newGeneration(BlockingConnection c) {
+        BlockingConnection publishing;
+        try {
+            ConnectionOptions o = perConnection(options.addresses().isEmpty() ? List.of() : List.of(c.address()), false);
+            publishing = Warren.connect(o.withConnectionName(name + ".publish"));
+        } catch (RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
+        Generation g = new Generation(c, publishing, options.addresses());
+        for (BlockingConnection each : List.of(c, publishing)) {
+            each.unwrap().addBlockedListener(new com.rabbitmq.client.BlockedListener() {
+                @Override
+                public void handleBlocked(String reason) {
+                    LOG.warn("robust connection '{}': the broker blocked {} on {}: {}", name, each.name(), g.address,
+                            reason);
+                    tellListeners(l -> l.connectionBlocked(reason));
+                }
+
+                @Override
+                public void handleUnblocked() {
+                    LOG.info("robust connection '{}': the broker unblocked {} on {}", name, each.name(), g.address);
+                    tellListeners(RecoveryListener::connectionUnblocked);
+                }
+            });
+        }
+        return g;
     }
 
     // ---------------------------------------------------------------- state
@@ -181,8 +272,9 @@ public final class RobustConnection implements AutoCloseable {
     }
 
     /**
-     * How many times {@link #publish} sent a message again because the connection or channel
-     * it was on died before its confirm (each such message may now be in a queue twice).
+     * How many times {@link #publish} wrote a message again after an earlier attempt of it had
+     * reached the socket and then lost its channel or connection before the confirm (each such
+     * message may now be in a queue twice). Attempts that never reached the socket do not count.
      *
      * @return the number of messages sent again since this robust connection was opened
      */
@@ -191,9 +283,10 @@ public final class RobustConnection implements AutoCloseable {
     }
 
     /**
-     * The {@code host:port} of the current connection, if one is open.
+     * The address of the current connection, as configured (the host name of
+     * {@link ConnectionOptions#withAddresses}, not resolved), if one is open.
      *
-     * @return the address of the open connection, or empty while reconnecting or once closed
+     * @return the {@code host:port} of the open connection, or empty while reconnecting or once closed
      */
     public Optional<String> currentAddress() {
         Generation g = current;
@@ -210,41 +303,90 @@ public final class RobustConnection implements AutoCloseable {
     }
 
     /**
-     * Adds a listener for losses and recoveries from now on.
+     * Adds a listener for losses, recoveries and blocks from now on.
      *
-     * @param listener told of each loss and recovery, on the supervisor thread
+     * @param listener told of each event on a thread of this connection's own (see {@link RecoveryListener})
      * @throws NullPointerException if listener is null
      */
     public void addListener(RecoveryListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
+    /**
+     * Registers topology setup (declarations, bindings): runs {@code setup} now on the current
+     * connection, and again on every new connection <em>before</em> publishes, calls and
+     * supervised works resume on it, so that a queue a work re-creates (exclusive, auto-delete,
+     * server-named) exists before the first message is routed to it. Setups run in the order
+     * registered, on the supervisor's thread; the connection must not be closed by them. On a
+     * new connection a setup that fails makes that attempt a failed one: the connection is closed
+     * and recovery tries again after the policy's backoff (a setup that always fails is retried
+     * until the policy gives up, logged each time). Setup uses the connection it is given: this
+     * robust connection's own publish and call wait for the connection that setup prepares.
+     *
+     * <p>While there is no connection it is only registered, and runs on the next one.
+     *
+     * @param setup what to run on each new connection
+     * @throws NullPointerException if setup is null
+     * @throws ConnectionClosedException when this robust connection is closed, or the connection
+     *         was lost while setup ran now (it is then not registered)
+     * @throws ClosedException when setup failed now on a channel error (it is not registered)
+     * @throws SubtaskFailedException when setup threw a checked exception now (the cause; it is not registered)
+     * @throws RuntimeException what setup threw now (it is not registered)
+     * @throws InterruptedException when interrupted while setup ran now (it is not registered)
+     */
+    public void onConnect(Work setup) throws InterruptedException {
+        Objects.requireNonNull(setup, "setup");
+        setupLock.lock();
+        try {
+            throwIfTerminal();
+            Generation g = current;
+            if (g.isOpen()) {
+                try {
+                    setup.run(g.connection);
+                } catch (RuntimeException | InterruptedException | Error e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new SubtaskFailedException(e);
+                }
+            }
+            setups.add(setup);
+        } finally {
+            setupLock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- publish and call
 
     /**
      * Publishes a message and returns once the broker has confirmed it, across reconnects: at
-     * least once. A message whose outcome is unknown because its connection (or channel) died
-     * before the confirm is sent again on the next connection with the same {@code message-id};
-     * a message without one gets a unique id first. While there is no connection it waits for the
-     * next one. All of it within the publish timeout ({@link ConnectionOptions#withPublishTimeout},
-     * default {@link #DEFAULT_PUBLISH_TIMEOUT}). Each attempt waits for its confirm a quarter of
-     * that (at least 5 s); an attempt that gets none on an open connection that the broker does not
-     * block is treated as unknown too: its channel is replaced and the message sent again. So a
-     * publish ends by its deadline plus at most one attempt. Any number of threads may publish at
-     * once.
+     * least once. A message whose outcome is unknown because its channel or connection died after
+     * it had been written is sent again on the next one with the same {@code message-id}; a
+     * message without one gets a unique id first. While there is no connection, while the broker
+     * blocks the connection and while the confirm is slow on an open channel it waits, never
+     * sending again. All of it within the publish timeout
+     * ({@link ConnectionOptions#withPublishTimeout}, default {@link #DEFAULT_PUBLISH_TIMEOUT}).
+     * Any number of threads may publish at once.
+     *
+     * <p>When the broker closes the shared publishing channel for a {@code basic.publish} error
+     * (404: the exchange does not exist; 406: a property it refuses), the message that caused it
+     * cannot be told from the others in flight, so each of them is sent again alone on a channel
+     * of its own: the one that closes it again gets the error, the others are confirmed.
+     *
+     * <p>With {@link ConnectionOptions#withNackRetry(RecoveryPolicy)} a nack is retried (same
+     * {@code message-id}) within the deadline; without it, it is thrown.
      *
      * @param exchange the exchange, {@code ""} for the default exchange
      * @param routingKey the routing key
      * @param message the message
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if a name is longer than 255 bytes
-     * @throws PublishNackedException when the broker nacked it: not retried
+     * @throws PublishNackedException when the broker nacked it (and nack retry is off or used up)
      * @throws UnroutableException when it is mandatory and no queue took it: not retried
      * @throws ChannelClosedException when the message itself made the broker close the channel
-     *         (404 on {@code basic.publish}: the exchange does not exist, checked by a passive
-     *         declare; any other {@code basic.publish} error twice in a row): not retried
+     *         (an error on {@code basic.publish}, seen when it was sent alone): not retried
      * @throws PublishTimeoutException when the deadline passed (waiting for a connection, for
-     *         room, or for the confirm); {@code sent()} says whether some attempt had gone out
+     *         the broker to unblock it, for room, or for the confirm); {@code sent()} says whether
+     *         some attempt had reached the socket
      * @throws ConnectionClosedException when this robust connection was closed, or gave up
      *         (then the cause is the last {@link ConnectFailedException})
      * @throws InterruptedException when interrupted; the message may or may not have been sent
@@ -257,74 +399,122 @@ public final class RobustConnection implements AutoCloseable {
         Message m = message.properties().getMessageId() != null ? message
                 : message.withMessageId(idPrefix + ids.incrementAndGet());
         long deadline = System.nanoTime() + publishTimeout.toNanos();
-        int slot = (int) (Thread.currentThread().threadId() % PUBLISH_CHANNELS);
-        boolean sent = false;
-        int strikes = 0;
+        Attempts a = new Attempts();
+        boolean alone = false;
         while (true) {
             Generation g;
             try {
                 g = awaitGeneration(deadline);
             } catch (TimeoutException e) {
-                throw new PublishTimeoutException("waiting for a connection", publishTimeout, sent);
+                throw timedOut("waiting for a connection", a);
             }
-            BlockingChannel ch = null;
+            if (alone && !aloneLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw timedOut("waiting for its turn to be sent again alone", a);
+            }
+            DeferredConfirm dc = null;
             try {
-                ch = channel(g, slot);
-                sent = true;
-                ch.publish(exchange, routingKey, m);
+                BlockingChannel ch = channel(g, alone ? ALONE_SLOT : PUBLISH_SLOT, deadline);
+                dc = ch.publishDeferred(exchange, routingKey, m, remaining(deadline));
+                // Bounded by the message's own deadline, which also takes it back if it was not
+                // written yet, so that sent() tells the truth.
+                dc.await();
+                a.ended(dc, false);
                 return;
+            } catch (TimeoutException e) {
+                throw timedOut("waiting for a channel", a);
             } catch (PublishTimeoutException e) {
-                if (System.nanoTime() - deadline >= 0) {
-                    throw new PublishTimeoutException("waiting for the broker's confirm", publishTimeout, true);
+                a.ended(dc, false);
+                throw timedOut(e.sent() ? "waiting for the broker's confirm"
+                        : "waiting for the broker to unblock the connection, or for room", a);
+            } catch (PublishNackedException e) {
+                a.ended(dc, false);
+                Duration delay = nackRetry == null || nackRetry.exhaustedAfter(++a.nacks) ? null
+                        : nackRetry.delayBefore(a.nacks);
+                if (delay == null || System.nanoTime() + delay.toNanos() - deadline >= 0) {
+                    throw e;
                 }
-                if (e.sent() && !g.connection.isBlocked()) {
-                    // No confirm on an open, unblocked connection: a stuck channel (seen with quorum
-                    // queues after a failover). Its outcome is unknown: a fresh channel, and again.
-                    abandon(ch);
-                }
-            } catch (ConnectionClosedException e) {
+                LOG.debug("message {} nacked; sending it again in {} ms", m.properties().getMessageId(),
+                        delay.toMillis());
+                TimeUnit.NANOSECONDS.sleep(delay.toNanos());
+            } catch (ClosedException e) {
                 throwIfTerminal();
-            } catch (ChannelClosedException e) {
-                throwIfTerminal();
-                if ("basic.publish".equals(e.failedMethod())) {
-                    // The channel is shared: the message that caused the error may be another's.
-                    boolean ours = e.replyCode() == 404 ? !exchangeExists(g, exchange) : ++strikes >= 2;
-                    if (ours) {
-                        throw e;
+                a.ended(dc, true);
+                if (e instanceof ChannelClosedException c && c.initiatedByBroker()
+                        && "basic.publish".equals(c.failedMethod())) {
+                    if (alone) {
+                        throw e; // alone on its channel: this message caused it
                     }
+                    alone = true; // the shared channel: any of the messages in flight may have caused it
                 }
-            }
-            if (sent) {
-                resends.incrementAndGet();
-                LOG.debug("re-sending message {} on the next channel or connection", m.properties().getMessageId());
+            } catch (RuntimeException | InterruptedException | Error e) {
+                a.ended(dc, false);
+                throw e;
+            } finally {
+                if (aloneLock.isHeldByCurrentThread()) {
+                    aloneLock.unlock();
+                }
             }
             if (System.nanoTime() - deadline >= 0) {
-                throw new PublishTimeoutException("re-sending after the connection was lost", publishTimeout, sent);
+                throw timedOut("re-sending after the channel or connection was lost", a);
             }
         }
+    }
+
+    /** The attempts of one robust publish: which reached the socket, and whether one was lost after it did. */
+    private final class Attempts {
+        boolean sent;
+        boolean unknown;
+        int nacks;
+
+        /** One attempt ended; {@code lost} when its channel or connection closed before the outcome. */
+        void ended(DeferredConfirm dc, boolean lost) {
+            if (dc == null || !Publisher.written(dc)) {
+                return;
+            }
+            if (unknown) {
+                resends.incrementAndGet(); // this attempt reached the socket after one whose outcome is unknown
+            }
+            sent = true;
+            unknown = lost;
+        }
+    }
+
+    private PublishTimeoutException timedOut(String why, Attempts a) {
+        return new PublishTimeoutException(why, publishTimeout, a.sent);
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
     }
 
     /**
      * Request/reply as {@link BlockingChannel#call}, on the current connection; while there is
      * none, it waits for the next one within {@code timeout}. It is never sent twice: a call in
-     * flight when the connection dies fails with the {@link ConnectionClosedException}.
+     * flight when the connection dies fails with the {@link ConnectionClosedException}. The
+     * calls share a channel; so that a call to an exchange that does not exist fails alone
+     * rather than every call on that channel, a passive declare checks each exchange (but the
+     * default one) the first time it is called on a connection.
      *
      * @param exchange the exchange, {@code ""} for the default exchange
      * @param routingKey the routing key
      * @param request the request; must have neither a reply-to nor a correlation id
-     * @param timeout how long to wait in all, for a connection and for the reply
+     * @param timeout how long to wait in all, for a connection, a channel and the reply
      * @return the reply
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if timeout is not positive
      * @throws RpcTimeoutException when no connection or no reply came in time
      * @throws UnroutableException when no queue took the request
      * @throws PublishNackedException when the broker nacked the request
+     * @throws ChannelClosedException 404 NOT_FOUND (failed method {@code exchange.declare}) when
+     *         the exchange does not exist: nothing was sent
      * @throws ClosedException when the channel or connection closed before the reply, or this
      *         robust connection was closed or gave up
      * @throws InterruptedException when interrupted
      */
     public Delivery call(String exchange, String routingKey, Message request, Duration timeout)
             throws InterruptedException {
+        Objects.requireNonNull(exchange, "exchange");
+        Objects.requireNonNull(routingKey, "routingKey");
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -333,14 +523,16 @@ public final class RobustConnection implements AutoCloseable {
         refuseIfDraining("calls");
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            Generation g;
             BlockingChannel ch;
             try {
-                g = awaitGeneration(deadline);
-                ch = channel(g, CALL_SLOT);
+                Generation g = awaitGeneration(deadline);
+                if (!exchange.isEmpty() && !g.exchanges.contains(exchange)) {
+                    checkExchange(g, exchange, deadline);
+                }
+                ch = channel(g, CALL_SLOT, deadline);
             } catch (TimeoutException e) {
                 throw new RpcTimeoutException("'" + routingKey + "' (no connection)", timeout);
-            } catch (ClosedException e) {
+            } catch (ConnectionClosedException e) {
                 // Nothing was sent yet: waiting for the next connection is still "never twice".
                 throwIfTerminal();
                 continue;
@@ -357,11 +549,9 @@ public final class RobustConnection implements AutoCloseable {
 
     /**
      * Runs {@code work} on a virtual thread with the current connection, and again from its start
-     * on the next connection whenever it ends with a {@link ClosedException} because the
-     * connection was lost or the broker closed a channel (consecutive quick restarts on a
-     * connection that stays open wait the policy's backoff). It ends when the work returns,
-     * throws anything else, or the {@link Supervised} or this connection is closed; see
-     * {@link Supervised#join()}.
+     * on the next connection, by the rules of {@link Supervised}: restarted on a lost connection
+     * or a passing channel error, ended when it returns, fails with a permanent error or a bug of
+     * its own, or is closed.
      *
      * @param work the work
      * @return its handle
@@ -385,7 +575,19 @@ public final class RobustConnection implements AutoCloseable {
     /** For {@link Supervised}: the next open connection; null once closed by the application. */
     BlockingConnection connectionForWork() throws InterruptedException {
         try {
-            return awaitGeneration(0).connection;
+            while (true) {
+                Generation g = awaitGeneration(0);
+                // amqp-client tells a connection's channels of its close before the connection's
+                // own listeners: a work woken by the close must not start again on the dying one.
+                if (g.connection.isOpen() && g.publishing.isOpen()) {
+                    return g.connection;
+                }
+                try {
+                    g.lost.get();
+                } catch (ExecutionException e) {
+                    // lost all the same
+                }
+            }
         } catch (TimeoutException e) {
             throw new AssertionError("no deadline", e);
         } catch (ConnectionClosedException e) {
@@ -418,8 +620,9 @@ public final class RobustConnection implements AutoCloseable {
     /**
      * Closes: ends every supervised work (closing its connection, then interrupting it, and
      * waiting for it), fails waiting publishes and calls with a {@link ConnectionClosedException}
-     * (200), stops reconnecting and closes the current connection. Idempotent. When interrupted
-     * meanwhile it finishes anyway and keeps the interrupt status set.
+     * (200), stops reconnecting and closes the current connection. Idempotent. May be called from
+     * a {@link RecoveryListener} (it then does not wait for the listener thread it runs on). When
+     * interrupted meanwhile it finishes anyway and keeps the interrupt status set.
      *
      * @throws WrongThreadException when called from a supervised work's thread (it would wait for itself)
      */
@@ -436,23 +639,21 @@ public final class RobustConnection implements AutoCloseable {
         }
         boolean interrupted = false;
         supervisor.interrupt();
-        current.connection.close();
+        current.close();
         for (Supervised s : List.copyOf(supervised)) {
             s.close();
         }
-        interrupted |= joinUninterruptibly(supervisor);
+        if (Thread.currentThread() != supervisor) {
+            interrupted |= joinUninterruptibly(supervisor);
+        }
         // The supervisor may have installed a connection in the meantime; it saw the terminal
         // state and closed it, but make sure.
-        current.connection.close();
+        current.close();
         channelKeeper.shutdown();
-        while (true) {
-            try {
-                if (channelKeeper.awaitTermination(1, TimeUnit.DAYS)) {
-                    break;
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
+        interrupted |= awaitTermination(channelKeeper);
+        events.shutdown();
+        if (Thread.currentThread() != eventsThread) {
+            interrupted |= awaitTermination(events);
         }
         LOG.info("robust connection '{}' closed", name);
         if (interrupted) {
@@ -495,8 +696,12 @@ public final class RobustConnection implements AutoCloseable {
             return DrainReport.nothing();
         }
         draining = true;
-        DrainReport r = current.connection.drain(System.nanoTime()
-                + dev.warren.internal.Durations.saturatedNanos(grace), supervised::size, this::isWorkThread);
+        long deadline = System.nanoTime() + dev.warren.internal.Durations.saturatedNanos(grace);
+        Generation g = current;
+        // The works first (their handlers may still publish), then the publishing connection's
+        // confirms, within the same grace: robust publishes go over a connection of their own.
+        DrainReport r = g.connection.drain(deadline, supervised::size, this::isWorkThread)
+                .plus(g.publishing.drain(deadline, () -> 0, this::isWorkThread));
         close();
         BlockingConnection.log(LOG, "robust connection '" + name + "'", r);
         return r;
@@ -520,7 +725,7 @@ public final class RobustConnection implements AutoCloseable {
 
     /** Whether every thread of this connection has ended (for tests). */
     boolean threadsEnded() {
-        return !supervisor.isAlive() && channelKeeper.isTerminated() && supervised.isEmpty();
+        return !supervisor.isAlive() && channelKeeper.isTerminated() && events.isTerminated() && supervised.isEmpty();
     }
 
     @Override
@@ -556,8 +761,7 @@ public final class RobustConnection implements AutoCloseable {
                     if (remaining <= 0) {
                         throw new TimeoutException();
                     }
-                    // A lost connection is noticed by isOpen() before the supervisor says so: look again soon.
-                    changed.awaitNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(50)));
+                    changed.awaitNanos(remaining);
                 }
             }
         } finally {
@@ -588,54 +792,61 @@ public final class RobustConnection implements AutoCloseable {
         }
     }
 
-    /** The channel of {@code slot} on generation {@code g}, opened (by the keeper) when missing or dead. */
-    private BlockingChannel channel(Generation g, int slot) throws InterruptedException {
+    /** Wakes the waiters of the current generation: it is lost, or a new one is installed. */
+    private void signalChanged() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The channel of {@code slot} on generation {@code g}, opened by the keeper when missing, dead
+     * or failed; waits for the keeper until {@code deadline} at most.
+     *
+     * @throws TimeoutException when the deadline passed
+     * @throws ClosedException when the connection is lost
+     */
+    private BlockingChannel channel(Generation g, int slot, long deadline)
+            throws InterruptedException, TimeoutException {
+        CompletableFuture<BlockingChannel> mine = null;
         while (true) {
+            if (!g.isOpen()) {
+                throw connectionLost(g);
+            }
             CompletableFuture<BlockingChannel> f = g.channels.get(slot);
             if (f != null) {
-                BlockingChannel ch = f.getNow(null);
-                if (ch != null && ch.isOpen()) {
-                    return ch;
+                if (!f.isDone()) {
+                    awaitDone(f, deadline);
                 }
-                if (ch == null && !f.isDone()) {
-                    ch = awaitChannel(f);
-                    if (ch.isOpen()) {
-                        return ch;
-                    }
+                if (f.state() == Future.State.SUCCESS && f.resultNow().isKnownOpen()) {
+                    return f.resultNow();
                 }
-                if (!g.isOpen()) {
-                    throw connectionLost(g);
+                if (f == mine && f.state() == Future.State.FAILED) {
+                    // The open this caller asked for failed: its failure, not another attempt.
+                    throw failureOf(f.exceptionNow(), g);
                 }
             }
             CompletableFuture<BlockingChannel> fresh = new CompletableFuture<>();
             if (g.channels.compareAndSet(slot, f, fresh)) {
-                BlockingChannel dead = f == null ? null : f.getNow(null);
-                openOn(g, fresh, dead);
-                return awaitChannel(fresh);
+                BlockingChannel dead = f != null && f.state() == Future.State.SUCCESS ? f.resultNow() : null;
+                openOn(g, slot, fresh, dead);
+                mine = fresh;
             }
         }
     }
 
-    /** Closes a channel that stopped confirming, on the keeper (its owner); the next publish opens another. */
-    private void abandon(BlockingChannel ch) {
+    private void openOn(Generation g, int slot, CompletableFuture<BlockingChannel> into, BlockingChannel dead) {
         try {
-            LOG.warn("robust connection '{}': no confirm within {} ms on {}; re-sending on a new channel", name,
-                    attemptTimeout.toMillis(), ch);
-            channelKeeper.submit(ch::close);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // Closing: the connection's close takes the channel with it.
-        }
-    }
-
-    private void openOn(Generation g, CompletableFuture<BlockingChannel> into, BlockingChannel dead) {
-        try {
-            channelKeeper.submit(() -> {
+            channelKeeper.execute(() -> {
                 if (dead != null) {
                     dead.close(); // the broker closed it; this only drops it from its connection
                 }
                 try {
-                    into.complete(g.connection.openChannel());
-                } catch (RuntimeException e) {
+                    into.complete(g.forSlot(slot).openChannel());
+                } catch (RuntimeException | Error e) {
                     into.completeExceptionally(e);
                 }
             });
@@ -644,20 +855,34 @@ public final class RobustConnection implements AutoCloseable {
         }
     }
 
-    private static BlockingChannel awaitChannel(CompletableFuture<BlockingChannel> f) throws InterruptedException {
+    /** Waits for {@code f} to complete, whatever its outcome, until {@code deadline} (0: none). */
+    private static void awaitDone(CompletableFuture<?> f, long deadline) throws InterruptedException, TimeoutException {
         try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ClosedException c) {
-                throw c.forCaller();
+            if (deadline == 0) {
+                f.get();
+            } else {
+                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (CancellationException e) {
-            throw new IllegalStateException(e);
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            // Done: the caller reads its state.
         }
+    }
+
+    /** What a failed keeper task throws to its caller: a close as this caller's copy, never a wrapper. */
+    private RuntimeException failureOf(Throwable t, Generation g) {
+        if (t instanceof ClosedException c) {
+            return c.forCaller();
+        }
+        if (t instanceof java.util.concurrent.RejectedExecutionException) {
+            return terminal != null ? terminal.forCaller() : connectionLost(g);
+        }
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
     }
 
     private ClosedException connectionLost(Generation g) {
@@ -666,53 +891,111 @@ public final class RobustConnection implements AutoCloseable {
                 : new ConnectionClosedException(name, 320, "connection lost", true, null, null);
     }
 
-    /** Whether {@code exchange} exists, asked on a channel of its own; true when it cannot tell. */
-    private boolean exchangeExists(Generation g, String exchange) throws InterruptedException {
-        if (exchange.isEmpty()) {
-            return true;
-        }
+    /**
+     * Checks with a passive declare, on a channel of its own, that {@code exchange} exists, and
+     * remembers it for {@code g} if so.
+     *
+     * @throws ChannelClosedException 404 when it does not
+     * @throws ClosedException when the connection was lost meanwhile
+     * @throws TimeoutException when the deadline passed first
+     */
+    private void checkExchange(Generation g, String exchange, long deadline)
+            throws InterruptedException, TimeoutException {
+        CompletableFuture<Void> checked = new CompletableFuture<>();
         try {
-            return channelKeeper.submit(() -> {
+            channelKeeper.execute(() -> {
                 try (BlockingChannel ch = g.connection.openChannel()) {
                     ch.exchangeDeclarePassive(exchange);
-                    return true;
-                } catch (ChannelClosedException e) {
-                    return e.replyCode() != 404;
-                } catch (ClosedException e) {
-                    return true;
+                    g.exchanges.add(exchange);
+                    checked.complete(null);
+                } catch (Throwable e) {
+                    checked.completeExceptionally(e);
                 }
-            }).get();
-        } catch (ExecutionException | java.util.concurrent.RejectedExecutionException e) {
-            return true;
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            checked.completeExceptionally(e);
+        }
+        awaitDone(checked, deadline);
+        if (checked.state() == Future.State.FAILED) {
+            throw failureOf(checked.exceptionNow(), g);
+        }
+        if (!checked.isDone()) {
+            throw new TimeoutException();
         }
     }
 
-    /** The supervisor: waits for a loss, then reconnects with backoff until connected, closed or given up. */
+    /**
+     * The supervisor: waits for a loss, then reconnects with backoff until connected, closed or
+     * given up. Whatever a step throws is logged and the supervisor goes on; if it still ends
+     * without the connection being closed, every waiter is failed with the cause.
+     */
     private void supervise() {
+        Throwable died = null;
         try {
             while (terminal == null) {
-                Generation lostGen = current;
-                ClosedException cause;
                 try {
-                    cause = lostGen.lost.get();
-                } catch (ExecutionException e) {
-                    throw new AssertionError(e);
+                    Generation lostGen = current;
+                    ClosedException cause;
+                    try {
+                        cause = lostGen.lost.get();
+                    } catch (ExecutionException e) {
+                        cause = new ConnectionClosedException(name, 0, "connection lost: " + e.getCause(), true,
+                                null, e.getCause());
+                    }
+                    if (terminal != null) {
+                        return;
+                    }
+                    reportLoss(lostGen, cause);
+                    reconnect(lostGen);
+                } catch (InterruptedException e) {
+                    if (terminal != null) {
+                        return; // closed by the application: close() interrupts the supervisor
+                    }
+                } catch (RuntimeException | Error e) {
+                    LOG.error("robust connection '{}': the supervisor failed, and goes on", name, e);
+                    pauseAfterFailure();
                 }
-                if (terminal != null) {
-                    return;
-                }
-                ConnectionClosedException why = cause instanceof ConnectionClosedException c ? c
-                        : new ConnectionClosedException(name, cause.replyCode(), cause.replyText(),
-                                cause.initiatedByBroker(), cause.failedMethod(), cause);
-                LOG.warn("robust connection '{}' lost its connection to {}: {}; reconnecting", name,
-                        lostGen.address, why.getMessage());
-                telemetry.connectionLost(why);
-                listeners.forEach(l -> tell(() -> l.connectionLost(why)));
-                reconnect(lostGen);
             }
-        } catch (InterruptedException e) {
-            // Closed by the application: close() interrupts the supervisor.
+        } catch (Throwable e) {
+            died = e;
+        } finally {
+            if (terminal == null) {
+                fail(died);
+            }
         }
+    }
+
+    /** A supervisor ending without the connection closed: no recovery is coming, so every waiter must hear why. */
+    private void fail(Throwable died) {
+        String why = "recovery stopped: its supervisor failed" + (died != null ? ": " + died : "");
+        LOG.error("robust connection '{}': {}", name, why, died);
+        terminate(new ConnectionClosedException(name, 0, why, false, null, died), false);
+        supervised.forEach(Supervised::interrupt);
+        current.close();
+    }
+
+    private void pauseAfterFailure() {
+        try {
+            TimeUnit.NANOSECONDS.sleep(policy.delayBefore(1).toNanos());
+        } catch (InterruptedException e) {
+            // close() interrupts: the loop sees the terminal state
+        }
+    }
+
+    private void reportLoss(Generation lostGen, ClosedException cause) {
+        ConnectionClosedException why = cause instanceof ConnectionClosedException c ? c
+                : new ConnectionClosedException(name, cause.replyCode(), cause.replyText(),
+                        cause.initiatedByBroker(), cause.failedMethod(), cause);
+        LOG.warn("robust connection '{}' lost its connection to {}: {}; reconnecting", name,
+                lostGen.address, why.getMessage());
+        signalChanged();
+        // The survivor of the two goes too (a generation lives and dies as one), on a thread of
+        // its own: its close waits for its channels' subtasks, which recovery must not wait for.
+        Thread.ofVirtual().name("warren-robust-close-lost").start(lostGen::close);
+        // A work blocked outside Warren's calls must end too, so that it runs again.
+        supervised.forEach(s -> s.connectionLost(lostGen.connection));
+        contain("telemetry", () -> telemetry.connectionLost(why));
+        tellListeners(l -> l.connectionLost(why));
     }
 
     private void reconnect(Generation lostGen) throws InterruptedException {
@@ -733,39 +1016,91 @@ public final class RobustConnection implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            BlockingConnection next;
+            Generation g = null;
+            ConnectFailedException failed;
+            List<String> order = Addresses.startingAfter(options.addresses(), lostGen.index, options.addressShuffle());
+            setupLock.lock();
             try {
-                next = Warren.connect(perConnection(Addresses.startingAfter(options.addresses(), lostGen.address)));
+                g = newGeneration(Warren.connect(perConnection(order, false)));
+                failed = runSetups(g);
+                if (failed == null) {
+                    lock.lock();
+                    try {
+                        if (terminal != null) {
+                            g.close();
+                            return;
+                        }
+                        current = g;
+                        changed.signalAll();
+                    } finally {
+                        lock.unlock();
+                    }
+                }
             } catch (ConnectFailedException e) {
+                failed = e;
+            } catch (RuntimeException | Error e) {
+                // Not a refusal: a TLS file gone, a credentials provider that threw. A failed attempt.
+                failed = attemptFailed(order, e.toString(), e);
+            } finally {
+                setupLock.unlock();
+            }
+            if (failed != null) {
+                if (g != null) {
+                    g.close();
+                }
                 failures++;
-                LOG.warn("robust connection '{}': reconnect attempt {} failed: {}", name, failures, e.getMessage());
-                if (e.accessRefused() || policy.exhaustedAfter(failures)) {
-                    giveUp(e, failures);
+                LOG.warn("robust connection '{}': reconnect attempt {} failed: {}", name, failures, failed.getMessage());
+                if (failed.accessRefused() || policy.exhaustedAfter(failures)) {
+                    giveUp(failed, failures);
                     return;
                 }
                 continue;
             }
-            Generation g = new Generation(next);
-            lock.lock();
-            try {
-                if (terminal != null) {
-                    next.close();
-                    return;
-                }
-                current = g;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
             int attempts = failures + 1;
             Duration outage = Duration.ofNanos(System.nanoTime() - lostAt);
             recoveries.incrementAndGet();
+            Generation installed = g;
             LOG.info("robust connection '{}' recovered: connected to {} after {} attempt(s), {} ms without a"
-                    + " connection", name, g.address, attempts, outage.toMillis());
-            telemetry.recovered(attempts, outage);
-            listeners.forEach(l -> tell(() -> l.connectionRecovered(g.address, attempts, outage)));
+                    + " connection", name, installed.address, attempts, outage.toMillis());
+            contain("telemetry", () -> telemetry.recovered(attempts, outage));
+            tellListeners(l -> l.connectionRecovered(installed.address, attempts, outage));
             return;
         }
+    }
+
+    /** Runs every setup on a new connection; returns the failure that makes it a failed attempt, or null. */
+    private ConnectFailedException runSetups(Generation g) throws InterruptedException {
+        for (Work setup : setups) {
+            try {
+                setup.run(g.connection);
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                LOG.error("robust connection '{}': an onConnect setup failed on {}", name, g.address, e);
+                return attemptFailed(List.of(g.address), "the onConnect setup failed: " + e, e);
+            }
+        }
+        return null;
+    }
+
+    /** A failed attempt that is not about the addresses (no refusal): named after the first one tried. */
+    private ConnectFailedException attemptFailed(List<String> tried, String reason, Throwable cause) {
+        String first = tried.isEmpty() ? null : tried.get(0);
+        String host; // never from the URI as a whole: it holds the password
+        int port;
+        if (first != null) {
+            int colon = first.lastIndexOf(':');
+            host = first.substring(0, colon);
+            port = Integer.parseInt(first.substring(colon + 1).strip());
+        } else {
+            java.net.URI u = java.net.URI.create(options.uri());
+            host = u.getHost();
+            port = u.getPort();
+        }
+        String vhost = java.net.URI.create(options.uri()).getPath();
+        vhost = vhost == null || vhost.length() <= 1 ? "/" : java.net.URLDecoder.decode(vhost.substring(1),
+                java.nio.charset.StandardCharsets.UTF_8);
+        return new ConnectFailedException(host, port, vhost, reason, cause);
     }
 
     private void giveUp(ConnectFailedException last, int failures) {
@@ -773,17 +1108,44 @@ public final class RobustConnection implements AutoCloseable {
                 : "gave up after " + failures + " failed attempts to reconnect";
         LOG.error("robust connection '{}' {}: {}", name, why, last.getMessage());
         terminate(new ConnectionClosedException(name, 320, "connection lost; " + why, true, null, last), false);
-        listeners.forEach(l -> tell(() -> l.recoveryFailed(last)));
+        tellListeners(l -> l.recoveryFailed(last));
         // Works waiting for a connection woke up and end; one busy outside Warren's calls is interrupted.
         supervised.forEach(Supervised::interrupt);
-        current.connection.close();
+        current.close();
     }
 
-    private void tell(Runnable r) {
+    /** Tells every listener, on the events thread, in order; what one throws is logged. */
+    private void tellListeners(Consumer<RecoveryListener> event) {
+        try {
+            events.execute(() -> {
+                for (RecoveryListener l : listeners) {
+                    contain("a recovery listener", () -> event.accept(l));
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed: nobody is listening any more.
+        }
+    }
+
+    /** Runs {@code r}; logs whatever it throws, Errors included: no listener or observer stops recovery. */
+    private void contain(String what, Runnable r) {
         try {
             r.run();
-        } catch (RuntimeException e) {
-            LOG.warn("a recovery listener of robust connection '{}' failed", name, e);
+        } catch (Throwable e) {
+            LOG.warn("{} of robust connection '{}' failed", what, name, e);
+        }
+    }
+
+    private static boolean awaitTermination(ExecutorService e) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (e.awaitTermination(1, TimeUnit.DAYS)) {
+                    return interrupted;
+                }
+            } catch (InterruptedException x) {
+                interrupted = true;
+            }
         }
     }
 

@@ -12,13 +12,39 @@ import org.slf4j.LoggerFactory;
  * A {@link Work} that a {@link RobustConnection} runs, and runs again on every new connection;
  * returned by {@link RobustConnection#supervise(Work)}. Thread-safe.
  *
- * <p>Restarted, from the work's start: when the work ends with a {@link ConnectionClosedException}
- * (the connection was lost or closed by the broker), with a {@link ChannelClosedException} the
- * broker initiated (a channel error such as 404), or with a {@link ConsumerCancelledException}
- * (the broker cancelled a subscription, typically because its queue was deleted: the next run
- * declares it again). Not restarted: the work returned; it threw anything else (a bug, an
- * {@link IllegalStateException}, a channel the application closed); the Supervised or the
- * robust connection was closed; the robust connection gave up.
+ * <p>When the work ends, what it threw decides (its causes are followed, so a
+ * {@link ClosedException} wrapped in an exception of the work's own counts as itself):
+ *
+ * <table>
+ * <caption>What restarts a supervised work</caption>
+ * <tr><th>the work ended with</th><th>then</th><th>{@link #join()}</th></tr>
+ * <tr><td>a {@link ConnectionClosedException} (lost, or closed by the broker)</td>
+ *     <td>restarted on the next connection, once one is open (the reconnect's backoff)</td><td>-</td></tr>
+ * <tr><td>anything, after its connection was lost (a work blocked outside Warren's calls is
+ *     interrupted when its connection goes, so that it ends)</td>
+ *     <td>restarted on the next connection</td><td>-</td></tr>
+ * <tr><td>a {@link ChannelClosedException} the broker initiated, but 403, 405, 406 (e.g. 404
+ *     NOT_FOUND; 541 INTERNAL_ERROR during a failover)</td>
+ *     <td>restarted; on a connection that stays open after the policy's backoff, growing with each
+ *     quick restart</td><td>-</td></tr>
+ * <tr><td>a {@link ChannelClosedException} of Warren's own, reply code 0 (an operation that got no
+ *     reply within the operation timeout, e.g. a slow declare during a failover)</td>
+ *     <td>restarted, as above</td><td>-</td></tr>
+ * <tr><td>a {@link ConsumerCancelledException} (its queue was deleted)</td><td>restarted, as above</td>
+ *     <td>-</td></tr>
+ * <tr><td>a {@link ChannelClosedException} 403 ACCESS_REFUSED, 405 RESOURCE_LOCKED (an exclusive
+ *     queue held by another connection), 406 PRECONDITION_FAILED (a declare that does not match):
+ *     permanent, the next run would get it again</td><td>ended</td>
+ *     <td>throws {@link SubtaskFailedException}, cause the exception</td></tr>
+ * <tr><td>a {@link ChannelClosedException} 200 (a channel the work itself closed), or any other
+ *     exception or error (a bug)</td><td>ended</td>
+ *     <td>throws {@link SubtaskFailedException}, cause the exception</td></tr>
+ * <tr><td>nothing: it returned</td><td>ended</td><td>returns</td></tr>
+ * <tr><td>anything, while this Supervised or its robust connection is being closed</td><td>ended</td>
+ *     <td>returns</td></tr>
+ * <tr><td>- (the robust connection gave up, or its supervisor failed)</td><td>ended</td>
+ *     <td>throws that {@link ConnectionClosedException} (cause: the last {@link ConnectFailedException})</td></tr>
+ * </table>
  */
 public final class Supervised implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Supervised.class);
@@ -32,6 +58,11 @@ public final class Supervised implements AutoCloseable {
     /** Completed when the work ends for good: normally, or with what {@link #join()} throws. */
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile boolean closing;
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    /** The connection the current run was given, while it runs; guarded by {@link #lock}. */
+    private BlockingConnection running;
+    /** Whether the current run was interrupted because its connection was lost; guarded by {@link #lock}. */
+    private boolean interruptedForLoss;
 
     Supervised(RobustConnection owner, Work work, String connectionName) {
         this.owner = owner;
@@ -130,27 +161,73 @@ public final class Supervised implements AutoCloseable {
                     break;
                 }
                 long started = System.nanoTime();
+                Throwable failure = null;
+                begin(c);
                 try {
                     work.run(c);
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                boolean lost = finish() || !c.isOpen();
+                if (failure == null) {
                     break;
-                } catch (ClosedException | ConsumerCancelledException e) {
-                    if (closing || owner.isClosed() || !restarts(e)) {
-                        end(e);
-                        return;
-                    }
-                    restarts.incrementAndGet();
-                    LOG.info("supervised work {} restarts: {}", name, e.getMessage());
-                    quickRestarts = backOffIfQuick(c, started, quickRestarts);
-                } catch (Exception | Error e) {
-                    end(e);
+                }
+                if (closing || owner.isClosed() || !restarts(failure, lost)) {
+                    end(failure);
                     return;
                 }
+                restarts.incrementAndGet();
+                LOG.info("supervised work {} restarts: {}", name, failure.toString());
+                quickRestarts = lost ? 0 : backOffIfQuick(c, started, quickRestarts);
             }
             done.complete(null);
         } catch (ConnectionClosedException | InterruptedException e) {
             end(e); // waiting for a connection: closed, or the robust connection gave up
         } finally {
             owner.ended(this);
+        }
+    }
+
+    /** A run starts on {@code c}. */
+    private void begin(BlockingConnection c) {
+        lock.lock();
+        try {
+            running = c;
+            interruptedForLoss = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A run ended: returns whether it was interrupted because its connection was lost (that interrupt is cleared). */
+    private boolean finish() {
+        boolean lost;
+        lock.lock();
+        try {
+            running = null;
+            lost = interruptedForLoss;
+        } finally {
+            lock.unlock();
+        }
+        if (lost && !closing) {
+            Thread.interrupted(); // ours, not the application's: the next run starts clean
+        }
+        return lost;
+    }
+
+    /**
+     * For the robust connection when {@code c} is lost: a run on it that is blocked outside
+     * Warren's calls (which fail by themselves) must end, so that it runs again.
+     */
+    void connectionLost(BlockingConnection c) {
+        lock.lock();
+        try {
+            if (running == c) {
+                interruptedForLoss = true;
+                thread.interrupt();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -173,10 +250,25 @@ public final class Supervised implements AutoCloseable {
         return n;
     }
 
-    /** Restarted: a lost connection, or a channel the broker closed; not a channel the application closed. */
-    private static boolean restarts(WarrenException e) {
-        return e instanceof ConnectionClosedException || e instanceof ConsumerCancelledException
-                || (e instanceof ChannelClosedException c && c.initiatedByBroker());
+    /** Reply codes of a channel close that the next run would get again. */
+    private static final java.util.Set<Integer> PERMANENT = java.util.Set.of(403, 405, 406);
+
+    /** Whether a run that ended with {@code failure} restarts (see the table in the class comment). */
+    static boolean restarts(Throwable failure, boolean connectionLost) {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 32; t = t.getCause() == t ? null : t.getCause(), depth++) {
+            if (t instanceof ConnectionClosedException || t instanceof ConsumerCancelledException) {
+                return true;
+            }
+            if (t instanceof ChannelClosedException c) {
+                if (c.initiatedByBroker()) {
+                    return !PERMANENT.contains(c.replyCode());
+                }
+                // Warren's own abort (an operation timeout) is passing; 200 is the work's own close.
+                return c.replyCode() != 200 || connectionLost;
+            }
+        }
+        return connectionLost;
     }
 
     /** Ends for good after {@code failure}: quietly when closed, with the give-up, or as a bug of the work. */

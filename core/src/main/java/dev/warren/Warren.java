@@ -45,7 +45,9 @@ public final class Warren {
         java.util.Objects.requireNonNull(options, "options");
         Writer writer = BlockingConnection.newWriter(options);
         try {
-            return new BlockingConnection(Connector.open(options, writer), options, writer);
+            String[] address = new String[1];
+            return new BlockingConnection(Connector.open(options, writer, a -> address[0] = a), options, writer,
+                    address[0]);
         } catch (RuntimeException | Error e) {
             writer.stop();
             throw e;

@@ -309,6 +309,63 @@ class DrainTest {
     }
 
     /**
+     * A robust connection publishes over a connection of its own: its drain waits for those
+     * confirms too, and counts what the grace cut off (it counted only the works' connection).
+     */
+    @Test
+    void robustCloseCountsThePublishesStillUnconfirmedOnItsPublishingConnection() throws Exception {
+        int publishers = 20;
+        List<ConnectionStats> stats = new java.util.concurrent.CopyOnWriteArrayList<>();
+        WarrenObserver gauges = new WarrenObserver() {
+            @Override
+            public void connectionOpened(ConnectionStats s) {
+                stats.add(s);
+            }
+        };
+        try (TcpProxy proxy = new TcpProxy(broker.uri())) {
+            RobustConnection rc = Warren.connectRobust(ConnectionOptions.of(proxy.uri(broker.uri()))
+                    .withObserver(gauges).withConnectTimeout(Duration.ofSeconds(2))
+                    .withRecovery(RecoveryPolicy.backoff(Duration.ofMillis(50), Duration.ofMillis(500))));
+            String q = TestQueues.unique("drain-robust-pub");
+            rc.onConnect(c -> {
+                try (BlockingChannel ch = c.openChannel()) {
+                    ch.queueDeclare(TestQueues.spec(q));
+                }
+            });
+            rc.publish("", q, Message.text("before the pause"));
+            proxy.pause();
+            List<CompletableFuture<Throwable>> outcomes = new ArrayList<>();
+            for (int i = 0; i < publishers; i++) {
+                CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+                outcomes.add(outcome);
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        rc.publish("", q, Message.text("held"));
+                        outcome.complete(null);
+                    } catch (Throwable e) {
+                        outcome.complete(e);
+                    }
+                });
+            }
+            assertThat(TestSupport.awaitTrue(() -> stats.stream().mapToInt(ConnectionStats::unconfirmedPublishes).sum()
+                    == publishers, Duration.ofSeconds(10))).isTrue();
+            AtomicReference<DrainReport> report = new AtomicReference<>();
+            Thread closer = Thread.ofVirtual().start(() -> report.set(rc.close(Duration.ofMillis(300))));
+            assertThat(TestSupport.awaitTrue(() -> outcomes.stream().anyMatch(CompletableFuture::isDone)
+                    || !rc.isOpen(), Duration.ofSeconds(10))).isTrue();
+            proxy.cut();
+            closer.join();
+            assertThat(report.get().publishesUnconfirmed()).isEqualTo(publishers);
+            for (CompletableFuture<Throwable> o : outcomes) {
+                assertThat(o.get(30, TimeUnit.SECONDS)).isInstanceOf(ClosedException.class);
+            }
+            try (BlockingConnection c = Warren.connect(broker.uri()); BlockingChannel ch = c.openChannel()) {
+                ch.queueDelete(q);
+            }
+        }
+    }
+
+    /**
      * A robust connection's drain: the supervised work's subscription is cancelled, its handlers
      * (which publish through the robust connection) finish, the work returns, and nothing is cut off.
      */

@@ -74,23 +74,29 @@ public final class Addresses {
      *
      * @throws ConnectFailedException naming every address tried and why it failed
      */
-    static Connection connect(ConnectionFactory f, List<String> hostPorts, Attempt attempt, Reason reason) {
+    static Connection connect(ConnectionFactory f, List<String> hostPorts, Attempt attempt, Reason reason,
+            java.util.function.IntConsumer connectedTo) {
         List<Address> addresses = hostPorts.isEmpty() ? List.of(new Address(f.getHost(), f.getPort()))
                 : hostPorts.stream().map(Addresses::parse).toList();
         String vhost = f.getVirtualHost();
         if (addresses.size() == 1) {
             Address a = addresses.get(0);
             try {
-                return open(f, a, attempt);
+                Connection c = open(f, a, attempt);
+                connectedTo.accept(0);
+                return c;
             } catch (IOException | TimeoutException | ShutdownSignalException e) {
                 throw new ConnectFailedException(a.host(), a.port(), vhost, reason.of(e, a.host()), e);
             }
         }
         List<String> tried = new ArrayList<>();
         List<Exception> failures = new ArrayList<>();
-        for (Address a : addresses) {
+        for (int i = 0; i < addresses.size(); i++) {
+            Address a = addresses.get(i);
             try {
-                return open(f, a, attempt);
+                Connection c = open(f, a, attempt);
+                connectedTo.accept(i);
+                return c;
             } catch (IOException | TimeoutException | ShutdownSignalException e) {
                 tried.add(a + ": " + reason.of(e, a.host()));
                 failures.add(e);
@@ -116,30 +122,20 @@ public final class Addresses {
     }
 
     /**
-     * The addresses in turn starting after the one at {@code connectedTo} ({@code host:port}), so
-     * that a recovery tries the other nodes first; as they are when none matches.
+     * The addresses in turn starting after the one at index {@code lost} (the one a connection
+     * was lost on), which comes last, so that a recovery tries the other nodes first; the others
+     * in random order when {@code shuffle}. As they are when {@code lost} is not an index of them.
      */
-    public static List<String> startingAfter(List<String> hostPorts, String connectedTo) {
-        Address lost = parse(connectedTo);
-        for (int i = 0; i < hostPorts.size(); i++) {
-            Address a = parse(hostPorts.get(i));
-            if (a.port() == lost.port() && sameHost(a.host(), lost.host())) {
-                List<String> rotated = new ArrayList<>(hostPorts.subList(i + 1, hostPorts.size()));
-                rotated.addAll(hostPorts.subList(0, i + 1));
-                return rotated;
-            }
+    public static List<String> startingAfter(List<String> hostPorts, int lost, boolean shuffle) {
+        if (lost < 0 || lost >= hostPorts.size()) {
+            return hostPorts;
         }
-        return hostPorts;
-    }
-
-    private static boolean sameHost(String a, String b) {
-        if (a.equalsIgnoreCase(b)) {
-            return true;
+        List<String> others = new ArrayList<>(hostPorts.subList(lost + 1, hostPorts.size()));
+        others.addAll(hostPorts.subList(0, lost));
+        if (shuffle) {
+            java.util.Collections.shuffle(others);
         }
-        try {
-            return java.net.InetAddress.getByName(a).equals(java.net.InetAddress.getByName(b));
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
+        others.add(hostPorts.get(lost));
+        return others;
     }
 }

@@ -12,10 +12,13 @@ public final class BlockedGate {
 
     private volatile CompletableFuture<Void> whenOpen = OPEN;
     private volatile String reason;
+    /** How many times the broker blocked the connection; written by amqp-client's thread only. */
+    private volatile long blocks;
 
     /** Called by amqp-client's thread on connection.blocked. */
     public void block(String why) {
         reason = why == null ? "" : why;
+        blocks++;
         if (whenOpen.isDone()) {
             whenOpen = new CompletableFuture<>();
         }
@@ -30,6 +33,11 @@ public final class BlockedGate {
     /** Whether the broker has the connection blocked. */
     public boolean isBlocked() {
         return reason != null;
+    }
+
+    /** How many times the broker has blocked the connection so far (to tell whether it did during a wait). */
+    public long blocks() {
+        return blocks;
     }
 
     /** The broker's reason (e.g. {@code low on memory}), or null when not blocked. */

@@ -95,6 +95,11 @@ final class Confirmation extends OneShot implements Outbound, DeferredConfirm {
         return PHASE.compareAndSet(this, QUEUED, WRITTEN);
     }
 
+    /** Whether the writer took it to write it. */
+    boolean written() {
+        return phase == WRITTEN;
+    }
+
     /** Whether it was taken back (then it was never written). */
     boolean withdrawn() {
         return phase == WITHDRAWN;

@@ -19,7 +19,10 @@ import java.net.SocketTimeoutException;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
@@ -40,6 +43,16 @@ public final class Connector {
      * @throws ConnectFailedException when the broker cannot be reached or refuses the connection
      */
     public static Connection open(ConnectionOptions options, Writer writer) {
+        return open(options, writer, address -> {});
+    }
+
+    /**
+     * As {@link #open(ConnectionOptions, Writer)}, telling {@code connectedTo} which address it
+     * connected to, as configured ({@code host:port} of {@code withAddresses}, host names
+     * unresolved; the URI's host and port when there are none).
+     */
+    public static Connection open(ConnectionOptions options, Writer writer,
+            java.util.function.Consumer<String> connectedTo) {
         // A heartbeat of zero must turn heartbeats off, not take the broker's (see HeartbeatOff).
         boolean heartbeatOff = options.heartbeat().isZero();
         ConnectionFactory f = new ConnectionFactory() {
@@ -97,13 +110,21 @@ public final class Connector {
         LinkWatch watch = new LinkWatch(f.getSocketConfigurator(), writer);
         f.setSocketConfigurator(watch);
         f.setExceptionHandler(watch);
-        Connection c = Addresses.connect(f, options.addresses(),
+        List<String> order = options.addresses();
+        if (options.addressShuffle() && order.size() > 1) {
+            // As amqp-client does: a fleet of clients must not all start on the first node.
+            order = new ArrayList<>(order);
+            Collections.shuffle(order);
+        }
+        List<String> tried = order;
+        Connection c = Addresses.connect(f, tried,
                 factory -> options.connectionName() != null ? factory.newConnection(options.connectionName())
                         : factory.newConnection(),
                 (e, host) -> {
                     String described = ConnectFailures.reason(e, options, tls, host);
                     return described != null ? described : reason(e);
-                });
+                }, i -> connectedTo.accept(tried.isEmpty() ? Addresses.format(f.getHost(), f.getPort())
+                        : tried.get(i)));
         watch.opened(c);
         return c;
     }

@@ -249,6 +249,13 @@ public final class Publisher {
      */
     public DeferredConfirm publishDeferred(String exchange, String routingKey, AMQP.BasicProperties props,
             byte[] body, boolean mandatory) throws InterruptedException {
+        return publishDeferred(exchange, routingKey, props, body, mandatory, defaultTimeout);
+    }
+
+    /** As {@link #publishDeferred(String, String, AMQP.BasicProperties, byte[], boolean)} with a timeout of its own. */
+    public DeferredConfirm publishDeferred(String exchange, String routingKey, AMQP.BasicProperties props,
+            byte[] body, boolean mandatory, Duration timeout) throws InterruptedException {
+        Duration defaultTimeout = timeout;
         long deadline = deadline(defaultTimeout);
         if (!telemetry.publishes()) {
             return send(exchange, routingKey, props, body, mandatory, deadline, defaultTimeout, null, null);
@@ -303,6 +310,14 @@ public final class Publisher {
         }
         // A Warren exception as it is (the close as a copy for this caller), anything else mapped.
         return ctx.translate((Throwable) o);
+    }
+
+    /**
+     * Whether the writer took a deferred publish's message to write it (then its outcome is
+     * unknown until its confirm), as opposed to never sending it.
+     */
+    public static boolean written(DeferredConfirm d) {
+        return d instanceof Confirmation c && c.written();
     }
 
     /**
@@ -491,17 +506,21 @@ public final class Publisher {
     /**
      * On amqp-client's reader thread: marks the returned message, which the broker sends before
      * its ack. Returns come in publish order, and the message is recognised by what it was sent
-     * with (exchange, routing key, body), so nothing needs to be added to it: no header that
-     * every consumer would see, no copy of the headers per message. Among identical messages in
-     * flight at once the oldest unmarked one is taken, which can only be the wrong one of them if
-     * the bindings changed between their publishes. Requests of {@code call} match their own
+     * with (exchange, routing key, and its message-id if it has one, else its body), so nothing
+     * needs to be added to it: no header that every consumer would see, no copy of the headers
+     * per message. Among messages in flight at once that match alike (no message-id, same body)
+     * the oldest unmarked one is taken, which can be the wrong one of them when routing told them
+     * apart by something else (headers) or the bindings changed between their publishes. Requests of {@code call} match their own
      * returns (by correlation id) and are passed over.
      */
     private ReturnListener returned() {
         return (replyCode, replyText, exchange, routingKey, properties, body) -> {
+            // A message-id tells identical messages apart (a robust publish always has one).
+            String id = properties == null ? null : properties.getMessageId();
             Confirmation c = unconfirmed.oldestMatching(nextSeq, m -> m.mandatory && m.returnText == null
                     && (m.onFailure == null || !m.onFailure.matchesReturns()) && m.routingKey.equals(routingKey)
-                    && m.exchange.equals(exchange) && Arrays.equals(m.body, body));
+                    && m.exchange.equals(exchange)
+                    && (id != null ? id.equals(m.properties.getMessageId()) : Arrays.equals(m.body, body)));
             if (c != null) {
                 c.returnCode = replyCode;
                 c.returnText = replyText;

@@ -35,7 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * messages were re-sent and consumed twice. Not a test: run it with
  * {@code mvn -q -B -DskipTests package exec:java -Ddemo.main=dev.warren.demo.Chaos}.
  * Options: {@code --closes=10}, {@code --kills=3}, {@code --messages=100000}, {@code --reps=3},
- * {@code --faults=0} (throughput only); 0 messages or closes skips that part.
+ * {@code --faults=0} (throughput only); 0 messages or closes skips that part. {@code --soak=1} runs
+ * only the {@link Soak} instead: a private 3-node cluster, 50 publishers to a quorum and a classic
+ * queue and a supervised consumer, each node SIGKILLed and started again in turn, a 20 s memory
+ * alarm and a frozen network ({@code --soak-publishers=50}, {@code --soak-alarm=20} seconds).
  */
 public final class Chaos {
     private static final int THREADS = 200;
@@ -49,6 +52,14 @@ public final class Chaos {
         for (String a : args) {
             String[] kv = a.replaceFirst("^--", "").split("=", 2);
             opts.put(kv[0], Integer.parseInt(kv[1]));
+        }
+        if (opts.getOrDefault("soak", 0) > 0) {
+            try (RabbitCluster cluster = RabbitCluster.start(3)) {
+                Soak.Report r = Soak.run(cluster, new Soak.Plan(opts.getOrDefault("soak-publishers", 50),
+                        cluster.nodes().size(), Duration.ofSeconds(opts.getOrDefault("soak-alarm", 20)), true, 2000),
+                        System.out);
+                System.exit(r.missing() == 0 && r.overdue() == 0 && r.consumerAlive() ? 0 : 1);
+            }
         }
         RabbitBroker broker = RabbitBroker.shared();
         System.out.println("Chaos, using " + broker);
