@@ -96,6 +96,45 @@ class RobustFaultsTest {
         }
     }
 
+    /**
+     * The re-send itself, made to happen: the message reaches the socket, the proxy holds it, and
+     * the link is cut before anything reaches the broker, so its outcome is unknown.
+     */
+    @Test
+    void aMessageInFlightWhenItsConnectionIsLostIsSentAgainOnTheNextOneAndConfirmed(RabbitBroker broker)
+            throws Exception {
+        String queue = declare(broker, "resent-q");
+        List<ConnectionStats> stats = new java.util.concurrent.CopyOnWriteArrayList<>();
+        WarrenObserver gauges = new WarrenObserver() {
+            @Override
+            public void connectionOpened(ConnectionStats s) {
+                stats.add(s);
+            }
+        };
+        try (TcpProxy proxy = new TcpProxy(broker.uri());
+             RobustConnection rc = Warren.connectRobust(viaProxy(broker, proxy, "resent").withObserver(gauges)
+                     .withPublishTimeout(Duration.ofSeconds(20)))) {
+            rc.publish("", queue, Message.text("opens the channel"));
+            CountDownLatch confirmed = new CountDownLatch(1);
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            proxy.pause();
+            Thread publisher = start(() -> {
+                rc.publish("", queue, Message.text("in flight"));
+                confirmed.countDown();
+            }, failures);
+            assertThat(TestSupport.awaitTrue(() -> stats.stream().mapToInt(ConnectionStats::unconfirmedPublishes).sum()
+                    == 1, Duration.ofSeconds(10))).as("the message reached the socket").isTrue();
+            proxy.cut();
+            proxy.resume();
+            assertThat(confirmed.await(20, TimeUnit.SECONDS)).as("failures %s", failures).isTrue();
+            publisher.join();
+            assertThat(rc.resends()).isEqualTo(1);
+            assertThat(messageCount(broker, queue)).as("the held copy never reached the broker").isEqualTo(2);
+        } finally {
+            delete(broker, queue);
+        }
+    }
+
     @Test
     void aMessageTheBrokerRefusesFailsAloneAndTheOthersInFlightAreConfirmed(RabbitBroker broker) throws Exception {
         String queue = declare(broker, "bad-message-q");

@@ -130,7 +130,7 @@ class RobustPublishTest {
                 }
             }
             assertThat(consumer.restarts()).isGreaterThanOrEqualTo(4);
-            assertThat(rc.resends()).as("messages in flight when the connection went were sent again").isPositive();
+            // Whether a message was in flight at a loss is timing; RobustFaultsTest makes a re-send happen.
             assertThat(rc.recoveries()).isEqualTo(4);
             long duplicates = deliveries.get() - seen.size();
             System.out.printf("PRINT robust publish: %d messages by %d threads in %d ms across 3 forced closes and a"
