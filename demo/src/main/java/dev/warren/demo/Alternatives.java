@@ -238,9 +238,9 @@ final class Alternatives {
      * Runs {@code threads} threads from {@code factory}, each repeating {@code operation} and
      * recording its latency until the window expires, and returns how many completed. The first
      * failure stops every thread (they are interrupted) and is thrown once all have ended.
-     * Warren's side uses its channel's {@code fork} instead.
+     * Warren's channel-bound sides use its {@code fork} instead; publish-robust uses this.
      */
-    private static long loops(int threads, ThreadFactory factory, Window window, Operation operation) throws Exception {
+    static long loops(int threads, ThreadFactory factory, Window window, Operation operation) throws Exception {
         LongAdder done = new LongAdder();
         AtomicReference<Exception> failure = new AtomicReference<>();
         List<Thread> started = new ArrayList<>(threads);

@@ -142,7 +142,7 @@ public final class Bench {
     /** Opens the scenario named {@code name} (one of {@link BenchOptions#ALL_SCENARIOS} or the extras). */
     private static Scenario open(String name, BrokerFixture fixture, BenchOptions options) throws Exception {
         return switch (name) {
-            case "publish-queue", "publish-client-bound", "publish-overhead", "publish-alternatives" ->
+            case "publish-queue", "publish-client-bound", "publish-overhead", "publish-robust", "publish-alternatives" ->
                     PublishBench.open(name, fixture, options);
             case "consume" -> new ConsumeBench(fixture, options);
             case "rpc", "rpc-alternatives" -> RpcBench.open(name, fixture, options);

@@ -31,8 +31,8 @@ public record BenchOptions(List<String> scenarios, Duration measured, Duration w
     /** The scenarios that measure Warren against what users would write instead of it; --alternatives=no skips them. */
     public static final List<String> ALTERNATIVES = List.of("publish-alternatives", "rpc-alternatives");
 
-    /** Scenarios run only when named: publish-client-bound with JFR or metrics on, against both off. */
-    public static final List<String> EXTRA_SCENARIOS = List.of("publish-overhead");
+    /** Scenarios run only when named: publish-client-bound with JFR or metrics on against both off, and robust against plain publishing. */
+    public static final List<String> EXTRA_SCENARIOS = List.of("publish-overhead", "publish-robust");
 
     /** What {@code --help} prints. */
     public static final String USAGE = """

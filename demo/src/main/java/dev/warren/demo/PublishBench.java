@@ -5,6 +5,7 @@ import dev.warren.BlockingConnection;
 import dev.warren.ConnectionOptions;
 import dev.warren.DeferredConfirm;
 import dev.warren.Message;
+import dev.warren.RobustConnection;
 import dev.warren.Warren;
 import dev.warren.demo.Bench.Row;
 import dev.warren.demo.Trial.Opener;
@@ -23,8 +24,9 @@ import jdk.jfr.Recording;
  * Confirmed publishing of transient messages, either into a real queue (publish-queue: the
  * broker's enqueue paces the confirms) or to {@code amq.direct} with a routing key bound to
  * nothing (publish-client-bound: the broker confirms at once, so the client's own cost shows).
- * publish-overhead runs Warren against itself with JFR or metrics on; publish-alternatives runs
- * Warren against what users would write instead ({@link Alternatives}).
+ * publish-overhead runs Warren against itself with JFR or metrics on; publish-robust runs a plain
+ * channel against a {@link RobustConnection}; publish-alternatives runs Warren against what users
+ * would write instead ({@link Alternatives}).
  */
 final class PublishBench implements Bench.Scenario {
     /** Warren's publishing threads per row; the raw side pipelines from one thread on each. */
@@ -80,6 +82,7 @@ final class PublishBench implements Bench.Scenario {
             case "publish-overhead" -> List.of(
                     new Group("jfr", warren, threads -> warren(threads, Observed.JFR), List.of(100, 1000)),
                     new Group("metrics", warren, threads -> warren(threads, Observed.METRICS), List.of(100, 1000)));
+            case "publish-robust" -> List.of(new Group("", warren, this::robust, List.of(200, 1000)));
             case "publish-alternatives" -> List.of(
                     new Group("vs-amqp-blocking", threads -> Alternatives.blockingPublish(fixture.uri(), exchange,
                             routingKey, body, threads, false), warren, THREADS),
@@ -170,6 +173,27 @@ final class PublishBench implements Bench.Scenario {
         };
     }
 
+    /**
+     * publish-robust's "warren" side: {@code threads} virtual threads, each a plain loop of
+     * {@link RobustConnection#publish} (its own publishing connection, a message id per message,
+     * re-sent only after a loss), against a plain channel's {@code publish} in the "raw" column.
+     */
+    private Trial robust(int threads) {
+        RobustConnection rc = Warren.connectRobust(ConnectionOptions.of(fixture.uri()));
+        return new Trial() {
+            @Override
+            public long run(Window window) throws Exception {
+                return Alternatives.loops(threads, Thread.ofVirtual().factory(), window,
+                        caller -> rc.publish(exchange, routingKey, Message.of(body)));
+            }
+
+            @Override
+            public void close() {
+                rc.close();
+            }
+        };
+    }
+
     /** What {@code -XX:StartFlightRecording} records, with every event of Warren's on. */
     private static Recording startRecording() throws IOException, ParseException {
         Recording r = new Recording(Configuration.getConfiguration("default"));
@@ -246,6 +270,11 @@ final class PublishBench implements Bench.Scenario {
                     + " RabbitTemplate, correlated confirms, `threads` virtual threads each sending and waiting on its"
                     + " CorrelationData future, channel cache " + Alternatives.CHANNEL_CACHE
                     + ". warren/raw is Warren's throughput over the alternative's.";
+            case "publish-robust" -> name + ": publish-queue (confirmed publishes/s of transient " + options.size()
+                    + "-byte messages into one classic queue) with Warren on both sides: the 'raw' column is `threads`"
+                    + " virtual threads publishing on one plain channel, the 'warren' column as many publishing through"
+                    + " a RobustConnection (its own publishing connection, a message id set on each message);"
+                    + " warren/raw is what robust publishing costs.";
             case "publish-overhead" -> name + ": publish-client-bound (to amq.direct, bound to nothing, " + options.size()
                     + "-byte messages) with Warren on both sides: the 'raw' column is Warren with no observer and no"
                     + " JFR recording, the 'warren' column Warren with a JFR recording of the default settings and"

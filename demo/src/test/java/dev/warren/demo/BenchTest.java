@@ -94,6 +94,24 @@ class BenchTest {
     }
 
     @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void robustScenarioRunsARobustConnectionAgainstAPlainChannel(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("robust.csv");
+
+        Bench.main(new String[] {"--seconds=0.5", "--warmup=0", "--reps=1", "--scenarios=publish-robust",
+            "--chart=none", "--csv=" + csv});
+
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines.subList(1, lines.size())).extracting(line -> line.split(",", -1)[0])
+                .containsExactly("publish-robust/threads=200", "publish-robust/threads=1000");
+        assertThat(lines.subList(1, lines.size())).allSatisfy(line -> {
+            String[] f = line.split(",", -1);
+            assertThat(Double.parseDouble(f[1])).isPositive();
+            assertThat(Double.parseDouble(f[2])).isPositive();
+        });
+    }
+
+    @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void publishAlternativesRunEveryContenderAgainstWarrenAtEveryThreadCount(@TempDir Path dir) throws Exception {
         List<String[]> rows = alternatives(dir, "publish-alternatives");
