@@ -77,6 +77,8 @@ public final class RobustConnection implements AutoCloseable {
     /** Where a message whose shared channel a bad message closed is sent again, alone. */
     private static final int ALONE_SLOT = 2;
     private static final int SLOTS = 3;
+    /** How long a publishing channel may get nothing but nacks before it is replaced ({@link #retireIfOnlyNacked}). */
+    static final Duration NACK_STREAK = Duration.ofSeconds(5);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final ConnectionOptions options;
@@ -128,6 +130,8 @@ public final class RobustConnection implements AutoCloseable {
         final AtomicReferenceArray<CompletableFuture<BlockingChannel>> channels = new AtomicReferenceArray<>(SLOTS);
         /** Exchanges a passive declare found on this connection, so that a call to a missing one fails alone. */
         final Set<String> exchanges = ConcurrentHashMap.newKeySet();
+        /** System.nanoTime() of the first nack since the publishing channel's last ack; 0 while it is acked. */
+        final AtomicLong nackingSince = new AtomicLong();
 
         Generation(BlockingConnection connection, BlockingConnection publishing, List<String> configured) {
             this.connection = connection;
@@ -412,13 +416,17 @@ public final class RobustConnection implements AutoCloseable {
                 throw timedOut("waiting for its turn to be sent again alone", a);
             }
             DeferredConfirm dc = null;
+            BlockingChannel ch = null;
             try {
-                BlockingChannel ch = channel(g, alone ? ALONE_SLOT : PUBLISH_SLOT, deadline);
+                ch = channel(g, alone ? ALONE_SLOT : PUBLISH_SLOT, deadline);
                 dc = ch.publishDeferred(exchange, routingKey, m, remaining(deadline));
                 // Bounded by the message's own deadline, which also takes it back if it was not
                 // written yet, so that sent() tells the truth.
                 dc.await();
                 a.ended(dc, false);
+                if (g.nackingSince.get() != 0) {
+                    g.nackingSince.set(0);
+                }
                 return;
             } catch (TimeoutException e) {
                 throw timedOut("waiting for a channel", a);
@@ -428,6 +436,9 @@ public final class RobustConnection implements AutoCloseable {
                         : "waiting for the broker to unblock the connection, or for room", a);
             } catch (PublishNackedException e) {
                 a.ended(dc, false);
+                if (!alone) {
+                    retireIfOnlyNacked(g, ch);
+                }
                 Duration delay = nackRetry == null || nackRetry.exhaustedAfter(++a.nacks) ? null
                         : nackRetry.delayBefore(a.nacks);
                 if (delay == null || System.nanoTime() + delay.toNanos() - deadline >= 0) {
@@ -799,6 +810,39 @@ public final class RobustConnection implements AutoCloseable {
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Replaces the publishing channel {@code ch} once it has had nothing but nacks for
+     * {@link #NACK_STREAK}: RabbitMQ 3.10 keeps nacking every publish of a channel that began
+     * publishing to a quorum queue while its leader was being replaced, for minutes, while a new
+     * channel on the same node is acked ({@code ClusterFailoverTest} saw 115,462 nacks in a row).
+     * A queue that nacks every channel alike (full, with reject-publish) costs one new channel per
+     * streak. The publishes in flight on the old channel end with its close and are sent again,
+     * as after any loss.
+     */
+    private void retireIfOnlyNacked(Generation g, BlockingChannel ch) {
+        long now = System.nanoTime();
+        long since = g.nackingSince.get();
+        if (since == 0) {
+            g.nackingSince.compareAndSet(0, now);
+            return;
+        }
+        if (now - since < NACK_STREAK.toNanos()) {
+            return;
+        }
+        CompletableFuture<BlockingChannel> f = g.channels.get(PUBLISH_SLOT);
+        if (f != null && f.state() == Future.State.SUCCESS && f.resultNow() == ch
+                && g.channels.compareAndSet(PUBLISH_SLOT, f, null)) {
+            g.nackingSince.set(0);
+            LOG.info("robust connection '{}': its publishing channel had nothing but nacks for {} s; opening a new one",
+                    name, NACK_STREAK.toSeconds());
+            try {
+                channelKeeper.execute(ch::close);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // Closing: the connection goes, and the channel with it.
+            }
         }
     }
 

@@ -135,6 +135,49 @@ class RobustFaultsTest {
         }
     }
 
+    /**
+     * A publishing channel that gets nothing but nacks for {@link RobustConnection#NACK_STREAK}
+     * is replaced (RabbitMQ 3.10 keeps nacking a channel that began publishing to a quorum queue
+     * while its leader was replaced, and acks a new one: ClusterFailoverTest's stall). A full
+     * reject-publish queue nacks every channel alike, so here the new channel is nacked too.
+     */
+    @Test
+    void aPublishingChannelThatGetsNothingButNacksIsReplaced(RabbitBroker broker) throws Exception {
+        String full = unique("nacking-q");
+        String open = declare(broker, "after-nacks-q");
+        try (BlockingConnection c = Warren.connect(broker.uri()); BlockingChannel ch = c.openChannel()) {
+            ch.queueDeclare(QueueSpec.named(full).withDurable(false).withArgument("x-expires", 60_000)
+                    .withArgument("x-max-length", 0).withArgument("x-overflow", "reject-publish"));
+        }
+        java.util.concurrent.atomic.AtomicInteger closedByUs = new java.util.concurrent.atomic.AtomicInteger();
+        WarrenObserver closes = new WarrenObserver() {
+            @Override
+            public void channelClosed(int replyCode, String replyText, String failedMethod, boolean initiatedByBroker,
+                    int failedOperations, int cancelledSubtasks) {
+                if (replyCode == 200 && !initiatedByBroker) {
+                    closedByUs.incrementAndGet();
+                }
+            }
+        };
+        try (RobustConnection rc = Warren.connectRobust(ConnectionOptions.of(broker.uri()).withObserver(closes)
+                .withConnectionName(unique("nacking")))) {
+            long until = System.nanoTime() + RobustConnection.NACK_STREAK.plusSeconds(1).toNanos();
+            int nacks = 0;
+            while (System.nanoTime() - until < 0 && closedByUs.get() == 0) {
+                assertThatThrownBy(() -> rc.publish("", full, Message.text("refused")))
+                        .isInstanceOf(PublishNackedException.class);
+                nacks++;
+            }
+            assertThat(closedByUs.get()).as("channels replaced after %s nacks", nacks).isEqualTo(1);
+            rc.publish("", open, Message.text("confirmed on the new channel"));
+            assertThat(rc.recoveries()).as("the connection stayed").isZero();
+            assertThat(messageCount(broker, open)).isEqualTo(1);
+        } finally {
+            delete(broker, full);
+            delete(broker, open);
+        }
+    }
+
     @Test
     void aMessageTheBrokerRefusesFailsAloneAndTheOthersInFlightAreConfirmed(RabbitBroker broker) throws Exception {
         String queue = declare(broker, "bad-message-q");
