@@ -148,7 +148,7 @@ class WarrenAutoConfigurationTest {
                         LOG.info("health before the cut: {}", up);
                         assertThat(up.getStatus()).isEqualTo(Status.UP);
                         assertThat(up.getDetails()).containsEntry("recoveries", 0)
-                                .containsEntry("address", "127.0.0.1:" + proxy.port())
+                                .containsEntry("address", uri.getHost() + ":" + proxy.port()) // as configured
                                 .containsEntry("connection", "health-test");
 
                         proxy.pause();

@@ -33,7 +33,7 @@ class WarrenTlsPropertiesTest {
                     assertThat(ctx).hasNotFailed();
                     RobustConnection rc = ctx.getBean(RobustConnection.class);
                     assertThat(rc.isOpen()).isTrue();
-                    assertThat(rc.currentAddress()).hasValue("127.0.0.1:" + node.port());
+                    assertThat(rc.currentAddress()).as("the configured host name").hasValue("localhost:" + node.port());
                 });
     }
 
